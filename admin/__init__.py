@@ -1,0 +1,1 @@
+"""FastAPI admin backend: accounts and roles, scoped pages, REST API, audit log."""

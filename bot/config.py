@@ -1,0 +1,144 @@
+"""Typed settings, read once from the environment or ``.env`` and validated at start-up."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+LANG_SON_CODE = 20  # vietnam_provinces.ProvinceCode.P_20
+
+
+class SettingsError(Exception):
+    """A setting has a wrong value; the message is one line naming it and what is expected."""
+
+
+class Settings(BaseSettings):
+    """Everything the bot, the scheduler and the admin backend are configured with."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    bot_token: SecretStr | None = Field(
+        default=None, description="Telegram bot token from @BotFather; empty means demo mode"
+    )
+    telegram_api_base: str | None = Field(
+        default=None, description="root URL of a self-hosted Bot API server"
+    )
+    database_url: str = Field(
+        default=f"sqlite+aiosqlite:///{DEFAULT_DATA_DIR}/xuatngu.sqlite3",
+        description="SQLAlchemy async URL (sqlite+aiosqlite:///… or postgresql+asyncpg://…)",
+    )
+    redis_url: str | None = Field(default=None, description="redis://host:port/db")
+    admin_host: str = "127.0.0.1"
+    admin_port: int = Field(default=8080, ge=0, le=65535)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    province_code: int = LANG_SON_CODE
+    demo_port: int = Field(default=8081, ge=0, le=65535, description="emulator + web chat port")
+    admin_secret_key: SecretStr | None = Field(
+        default=None, description="key signing admin session cookies (random when unset)"
+    )
+    cookie_secure: bool = True
+    quiet_start: str = "21:00"
+    quiet_end: str = "07:30"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        head, sep, tail = token.partition(":")
+        if not (sep and head.isdigit() and len(tail) >= 10):
+            raise ValueError("expected a token like 123456:ABC… from @BotFather")
+        return SecretStr(token)
+
+    @field_validator("telegram_api_base")
+    @classmethod
+    def _api_base(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http(s):// URL, e.g. http://127.0.0.1:8081")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if value.startswith("postgres://") or value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value.split("://", 1)[1]
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("expected sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected redis://host:port/db")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("expected an IANA time zone such as Asia/Ho_Chi_Minh") from None
+        return value
+
+    @field_validator("province_code")
+    @classmethod
+    def _province(cls, value: int) -> int:
+        from vietnam_provinces import Province, ProvinceCode
+
+        try:
+            Province.from_code(ProvinceCode(value))
+        except ValueError:
+            raise ValueError("expected a province code from vietnam-provinces (Lạng Sơn is 20)") from None
+        return value
+
+    @field_validator("quiet_start", "quiet_end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        hh, _, mm = value.partition(":")
+        if not (hh.isdigit() and mm.isdigit() and int(hh) < 24 and int(mm) < 60):
+            raise ValueError("expected a time of day HH:MM")
+        return value
+
+    @property
+    def demo_mode(self) -> bool:
+        """No token: run against the built-in Bot API emulator."""
+        return self.bot_token is None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings; a wrong value raises :class:`SettingsError` with one readable line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "settings"
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"setting {name} is wrong: {msg}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own with :func:`load_settings`)."""
+    return load_settings()

@@ -1,0 +1,115 @@
+"""Loading the YAML files in ``content/`` with errors that name file, line and reason.
+
+Every content loader (survey, trades, quiz, reminders, FAQ) goes through :func:`load_yaml` and
+raises :class:`ContentError`, so ``xuatngu content check`` and start-up report problems the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+
+
+@dataclass
+class ContentProblem:
+    path: Path
+    line: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"{where}: {self.reason}"
+
+
+class ContentError(Exception):
+    """One or more problems in a content file; ``str()`` gives one line per problem."""
+
+    def __init__(self, problems: Iterable[ContentProblem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that remembers the line of every mapping and sequence item."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    lines = {"__line__": node.start_mark.line + 1}
+    for key_node, _ in node.value:
+        lines[f"__line__{key_node.value}"] = key_node.start_mark.line + 1
+    return _LineDict(mapping, lines)
+
+
+class _LineDict(dict):  # type: ignore[type-arg]
+    """A dict that knows the YAML line of itself and of each key."""
+
+    def __init__(self, data: dict[str, Any], lines: dict[str, int]):
+        super().__init__(data)
+        self.lines = lines
+
+    def line_of(self, key: str | None = None) -> int | None:
+        if key is None:
+            return self.lines.get("__line__")
+        return self.lines.get(f"__line__{key}", self.lines.get("__line__"))
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; syntax errors become a :class:`ContentError` with the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContentError([ContentProblem(path, None, "file not found")]) from None
+    try:
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ContentError([ContentProblem(path, line, f"YAML syntax: {exc.problem}")]) from None
+
+
+def line_for(data: Any, loc: tuple[int | str, ...]) -> int | None:
+    """Best line for a pydantic error location inside data loaded by :func:`load_yaml`."""
+    node = data
+    best: int | None = node.line_of() if isinstance(node, _LineDict) else None
+    for part in loc:
+        try:
+            if isinstance(node, _LineDict) and isinstance(part, str):
+                best = node.line_of(part) or best
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int):
+                node = node[part]
+                if isinstance(node, _LineDict):
+                    best = node.line_of() or best
+            else:
+                break
+        except (KeyError, IndexError, TypeError):
+            break
+    return best
+
+
+def validate_model(model: type[M], data: Any, path: Path) -> M:
+    """Validate loaded YAML against a pydantic model; errors name the YAML line."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            dotted = ".".join(str(p) for p in loc) or "(top level)"
+            problems.append(ContentProblem(path, line_for(data, loc), f"{dotted}: {err['msg']}"))
+        raise ContentError(problems) from None

@@ -1,0 +1,27 @@
+"""All ORM models; importing this package registers every table on ``Base.metadata``."""
+
+from storage.models.base import Base
+from storage.models.core import (
+    AnonymousCount,
+    Answer,
+    FsmRecord,
+    Person,
+    ProcessedUpdate,
+    SurveyResponse,
+    TradePreference,
+)
+
+__all__ = [
+    "AnonymousCount",
+    "Answer",
+    "Base",
+    "FsmRecord",
+    "Person",
+    "ProcessedUpdate",
+    "SurveyResponse",
+    "TradePreference",
+]
+
+# Models of later features register themselves here too (see storage/models/*.py).
+from storage.models import admin as _admin  # noqa: E402,F401
+from storage.models import timeline as _timeline  # noqa: E402,F401

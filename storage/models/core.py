@@ -1,0 +1,168 @@
+"""People, their survey answers and trade preferences, and the bot's own bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, JsonType, UtcDateTime, utcnow
+
+
+class Person(Base):
+    """One Telegram user who talked to the bot.
+
+    Profile columns (full_name … home_commune_code) mirror the survey answers so that lists,
+    filters and role scoping are plain SQL; the survey service keeps them in step.
+    """
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    tg_first_name: Mapped[str | None] = mapped_column(String(128))
+    tg_last_name: Mapped[str | None] = mapped_column(String(128))
+    tg_username: Mapped[str | None] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    consent_version: Mapped[str | None] = mapped_column(String(32))
+    consent_sharing: Mapped[bool] = mapped_column(Boolean, default=False)
+    blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # profile mirrored from the survey
+    full_name: Mapped[str | None] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)
+    branch: Mapped[str | None] = mapped_column(String(32))
+    enlistment_month: Mapped[date | None] = mapped_column(Date)
+    discharge_month: Mapped[date | None] = mapped_column(Date, index=True)
+    home_commune_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    return_date: Mapped[date | None] = mapped_column(Date)
+    survey_completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    responses: Mapped[list[SurveyResponse]] = relationship(
+        back_populates="person", lazy="raise", cascade="all, delete-orphan"
+    )
+    preferences: Mapped[list[TradePreference]] = relationship(
+        back_populates="person",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        order_by="TradePreference.rank",
+    )
+
+    @property
+    def blocked(self) -> bool:
+        return self.blocked_at is not None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
+
+
+class SurveyResponse(Base):
+    """One run through the survey by one person (the latest one is the current)."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    survey_version: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    person: Mapped[Person] = relationship(back_populates="responses", lazy="raise")
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Base):
+    """The current answer to one question; ``value`` is the normalised value, ``raw_text`` what was typed."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Any] = mapped_column(JsonType)
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    survey_version: Mapped[str] = mapped_column(String(32))
+    answered_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changed_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    response: Mapped[SurveyResponse] = relationship(back_populates="answers", lazy="raise")
+
+
+class TradePreference(Base):
+    """A ranked trade choice, normalised so that SQL can count demand by trade and commune."""
+
+    __tablename__ = "trade_preferences"
+    __table_args__ = (
+        UniqueConstraint("person_id", "rank"),
+        Index("ix_trade_preferences_trade_code_person", "trade_code", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    response_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_responses.id", ondelete="SET NULL")
+    )
+    rank: Mapped[int] = mapped_column(Integer)
+    trade_code: Mapped[str] = mapped_column(String(64))
+    raw_text: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(16), default="typed")  # typed | quiz | button
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    person: Mapped[Person] = relationship(back_populates="preferences", lazy="raise")
+
+
+class AnonymousCount(Base):
+    """Counters with no personal data: refused consents, erasures, dropped reminders."""
+
+    __tablename__ = "anonymous_counts"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ProcessedUpdate(Base):
+    """Telegram update ids already handled, so that a repeated update is handled once."""
+
+    __tablename__ = "processed_updates"
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class FsmRecord(Base):
+    """aiogram FSM state and data for one storage key (see storage.fsm.SqlStorage)."""
+
+    __tablename__ = "fsm_states"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String(255))
+    data: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,84 @@
+"""Repository functions for people and the bot's bookkeeping; they never commit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AnonymousCount, Person, ProcessedUpdate
+
+
+def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
+    """The person with this Telegram id, erased or not."""
+    return await session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+
+
+async def get_person_by_id(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def create_person(
+    session: AsyncSession, *, telegram_user_id: int, chat_id: int, language: str, source: str | None
+) -> Person:
+    """Insert a person (no names or profile yet: those come after consent)."""
+    person = Person(
+        telegram_user_id=telegram_user_id, chat_id=chat_id, language=language, source=source
+    )
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def delete_person(session: AsyncSession, person: Person) -> None:
+    """Delete a person and, by cascade, their answers, preferences, outcomes and sends."""
+    await session.execute(delete(Person).where(Person.id == person.id))
+
+
+async def mark_blocked(session: AsyncSession, *, chat_id: int, when: datetime) -> None:
+    """The user blocked the bot: nothing more is sent to them until they write again."""
+    await session.execute(
+        update(Person).where(Person.chat_id == chat_id, Person.blocked_at.is_(None)).values(
+            blocked_at=when
+        )
+    )
+
+
+async def bump_count(session: AsyncSession, key: str, by: int = 1) -> None:
+    """Increment an anonymous counter."""
+    insert = _insert_for(session)
+    stmt = insert(AnonymousCount).values(key=key, count=by)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[AnonymousCount.key], set_={"count": AnonymousCount.count + by}
+    )
+    await session.execute(stmt)
+
+
+async def get_count(session: AsyncSession, key: str) -> int:
+    return int(await session.scalar(select(AnonymousCount.count).where(AnonymousCount.key == key)) or 0)
+
+
+async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
+    """Record an update id; False when it was handled before (a repeated update)."""
+    insert = _insert_for(session)
+    stmt = insert(ProcessedUpdate).values(bot_id=bot_id, update_id=update_id)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id])
+    try:
+        result = await session.execute(stmt)
+    except IntegrityError:
+        return False
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:
+    """Forget update ids older than ``before`` (Telegram never resends after 24 h)."""
+    result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,4 +1,8 @@
-"""aiogram routers. Each module owns one ``router``; :func:`get_routers` orders them."""
+"""aiogram routers. Each module builds one router; :func:`get_routers` orders them.
+
+Routers are built per dispatcher (``create_router()``), because an aiogram router can be
+attached to one dispatcher only and a process may run several (restarts, tests).
+"""
 
 from __future__ import annotations
 
@@ -9,4 +13,10 @@ def get_routers() -> list[Router]:
     """All routers in dispatch order; the fallback router must stay last."""
     from handlers import common, errors, fallback, reminders, survey
 
-    return [errors.router, common.router, survey.router, reminders.router, fallback.router]
+    return [
+        errors.create_router(),
+        common.create_router(),
+        reminders.create_router(),
+        survey.create_router(),
+        fallback.create_router(),  # must be last: it takes whatever no other router took
+    ]

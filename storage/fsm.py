@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.models import FsmRecord
 from storage.models.base import utcnow
 
-
 # The per-update session (set by the bot's session middleware): FSM reads and writes join its
 # transaction, so state and answers commit together and SQLite never waits on itself.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
@@ -60,7 +59,9 @@ class SqlStorage(BaseStorage):
             row = {"key": storage_key_string(key), "updated_at": utcnow(), **values}
             row.setdefault("data", {})
             stmt = insert(FsmRecord).values(**row)
-            update = {k: v for k, v in row.items() if k != "key" and (k in values or k == "updated_at")}
+            update = {
+                k: v for k, v in row.items() if k != "key" and (k in values or k == "updated_at")
+            }
             stmt = stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=update)
             await session.execute(stmt)
 

@@ -52,7 +52,9 @@ async def pending_revisions(engine: AsyncEngine) -> list[str]:
     head = script.get_current_head()
     if head in current:
         return []
-    return [rev.revision for rev in script.walk_revisions(head, "base") if rev.revision not in current]
+    return [
+        rev.revision for rev in script.walk_revisions(head, "base") if rev.revision not in current
+    ]
 
 
 def upgrade_in_thread(database_url: str) -> None:

@@ -46,9 +46,9 @@ async def delete_person(session: AsyncSession, person: Person) -> None:
 async def mark_blocked(session: AsyncSession, *, chat_id: int, when: datetime) -> None:
     """The user blocked the bot: nothing more is sent to them until they write again."""
     await session.execute(
-        update(Person).where(Person.chat_id == chat_id, Person.blocked_at.is_(None)).values(
-            blocked_at=when
-        )
+        update(Person)
+        .where(Person.chat_id == chat_id, Person.blocked_at.is_(None))
+        .values(blocked_at=when)
     )
 
 
@@ -63,14 +63,18 @@ async def bump_count(session: AsyncSession, key: str, by: int = 1) -> None:
 
 
 async def get_count(session: AsyncSession, key: str) -> int:
-    return int(await session.scalar(select(AnonymousCount.count).where(AnonymousCount.key == key)) or 0)
+    return int(
+        await session.scalar(select(AnonymousCount.count).where(AnonymousCount.key == key)) or 0
+    )
 
 
 async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
     """Record an update id; False when it was handled before (a repeated update)."""
     insert = _insert_for(session)
     stmt = insert(ProcessedUpdate).values(bot_id=bot_id, update_id=update_id)
-    stmt = stmt.on_conflict_do_nothing(index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id])
+    stmt = stmt.on_conflict_do_nothing(
+        index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id]
+    )
     try:
         result = await session.execute(stmt)
     except IntegrityError:
@@ -80,5 +84,7 @@ async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) ->
 
 async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:
     """Forget update ids older than ``before`` (Telegram never resends after 24 h)."""
-    result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

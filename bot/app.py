@@ -1,0 +1,258 @@
+"""Composition root: builds the bot, dispatcher, scheduler and admin server, and runs them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.utils.i18n import I18n
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
+from bot.middlewares import DbSessionMiddleware, OncePerUpdateMiddleware, PersonMiddleware
+from storage.db import create_engine, create_sessionmaker
+from storage.fsm import SqlStorage
+from storage.migrate import upgrade_async
+
+log = logging.getLogger(__name__)
+
+DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
+COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
+
+
+def create_bot(token: str, api_base: str | None) -> Bot:
+    """An aiogram Bot calling ``{api_base}/bot{token}/{method}`` (Telegram when no base)."""
+    api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
+    return Bot(
+        token,
+        session=AiohttpSession(api=api),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def create_fsm(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """FSM storage: Redis when several bot processes share state, else the database."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, storage.create_isolation()
+    return SqlStorage(sessionmaker), SimpleEventIsolation()
+
+
+def create_dispatcher(
+    *,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+    **workflow_data: Any,
+) -> Dispatcher:
+    """The dispatcher with its middlewares and every router."""
+    from handlers import get_routers
+
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        sessionmaker=sessionmaker,
+        i18n=i18n,
+        **workflow_data,
+    )
+    dp.update.outer_middleware(OncePerUpdateMiddleware(sessionmaker))
+    dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
+    dp.update.outer_middleware(PersonMiddleware())
+    PersonLocaleMiddleware(i18n).setup(dp)
+    dp.include_routers(*get_routers())
+    return dp
+
+
+async def register_commands(bot: Bot, i18n: I18n) -> None:
+    """setMyCommands in every language (Vietnamese also as the default list)."""
+    descriptions = {
+        "start": N_("Bắt đầu"),
+        "survey": N_("Khảo sát nghề"),
+        "reminders": N_("Bật/tắt lời nhắc"),
+        "language": N_("Đổi ngôn ngữ"),
+        "privacy": N_("Dữ liệu của bạn"),
+        "delete_me": N_("Xoá dữ liệu của tôi"),
+        "help": N_("Trợ giúp"),
+    }
+    for lang in (None, *LANGUAGES):
+        locale = lang or "vi"
+        commands = [
+            BotCommand(command=c, description=i18n.gettext(descriptions[c], locale=locale))
+            for c in COMMANDS
+        ]
+        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=lang)
+
+
+def check_content() -> None:
+    """Load every content file; a broken one raises ContentError naming file and line."""
+    from bot.content_check import check_all
+
+    problems = check_all()
+    if problems:
+        from bot.content_loading import ContentError
+
+        raise ContentError(problems)
+
+
+@dataclass
+class BotApp:
+    """Everything one bot process runs: polling, scheduler, admin server, demo emulator."""
+
+    settings: Settings
+    with_admin: bool = True
+    with_scheduler: bool = True
+    engine: AsyncEngine | None = None
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    bot: Bot | None = None
+    dp: Dispatcher | None = None
+    emulator: Any = None
+    api_base: str | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _admin_server: Any = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        """Migrate, start the emulator in demo mode, then the admin server, scheduler and polling."""
+        s = self.settings
+        check_content()
+        self.engine = create_engine(s.database_url)
+        self.sessionmaker = create_sessionmaker(self.engine)
+        await upgrade_async(self.engine)
+        self.api_base = s.telegram_api_base
+        token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
+        if s.demo_mode and not self.api_base:
+            from bot.emulator import Emulator, RateLimits
+
+            self.emulator = Emulator(RateLimits.off())
+            self.api_base = await self.emulator.start(host=s.admin_host, port=s.demo_port)
+            log.info(
+                "demo mode: web chat at %s/ (Bot API emulator at the same address)", self.api_base
+            )
+        i18n = create_i18n()
+        storage, isolation = create_fsm(s, self.sessionmaker)
+        self.bot = create_bot(token, self.api_base)
+        sender = self._make_sender()
+        self.dp = create_dispatcher(
+            settings=s,
+            sessionmaker=self.sessionmaker,
+            i18n=i18n,
+            storage=storage,
+            isolation=isolation,
+            sender=sender,
+        )
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        await register_commands(self.bot, i18n)
+        if self.with_admin:
+            await self._start_admin()
+        if self.with_scheduler:
+            self._start_scheduler(sender)
+        self.tasks.append(
+            asyncio.create_task(
+                self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False),
+                name="polling",
+            )
+        )
+
+    def _make_sender(self) -> Any:
+        try:
+            from bot.sending import Sender
+        except ImportError:
+            return None
+        assert self.bot is not None and self.sessionmaker is not None
+        return Sender(self.bot)
+
+    def _start_scheduler(self, sender: Any) -> None:
+        try:
+            from bot.timeline import run_scheduler
+        except ImportError:
+            log.warning("scheduler not available")
+            return
+        self.tasks.append(
+            asyncio.create_task(
+                run_scheduler(self.sessionmaker, sender, self.settings, self._stop),
+                name="scheduler",
+            )
+        )
+
+    async def _start_admin(self) -> None:
+        import uvicorn
+
+        from admin.app import create_app
+
+        app = create_app(self.settings, self.sessionmaker)
+        config = uvicorn.Config(
+            app,
+            host=self.settings.admin_host,
+            port=self.settings.admin_port,
+            log_level="warning",
+            lifespan="on",
+        )
+        self._admin_server = uvicorn.Server(config)
+        self._admin_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.tasks.append(asyncio.create_task(self._admin_server.serve(), name="admin"))
+        for _ in range(100):
+            if self._admin_server.started:
+                break
+            await asyncio.sleep(0.05)
+        log.info(
+            "admin backend at http://%s:%s/", self.settings.admin_host, self.settings.admin_port
+        )
+
+    async def stop(self) -> None:
+        """Stop polling, the scheduler, the admin server and the emulator; close connections."""
+        self._stop.set()
+        if self.dp is not None:
+            with contextlib.suppress(RuntimeError):
+                await self.dp.stop_polling()
+        if self._admin_server is not None:
+            self._admin_server.should_exit = True
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+        if self.dp is not None:
+            await self.dp.storage.close()
+        if self.bot is not None:
+            await self.bot.session.close()
+        if self.emulator is not None:
+            await self.emulator.stop()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+
+async def run(settings: Settings) -> None:
+    """``xuatngu run``: everything in one process until SIGINT/SIGTERM."""
+    app = BotApp(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await app.start()
+    log.info("xuatngu is running (Ctrl+C to stop)")
+    try:
+        polling = app.tasks[-1]
+        done_waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait({polling, done_waiter}, return_when=asyncio.FIRST_COMPLETED)
+        done_waiter.cancel()
+    finally:
+        await app.stop()

@@ -1,0 +1,89 @@
+"""The ``xuatngu`` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+
+from bot.config import SettingsError, get_settings
+
+app = typer.Typer(help="xuatngu: career counselling bot for young people returning from service.")
+db_app = typer.Typer(help="Database schema.")
+content_app = typer.Typer(help="Content files in content/.")
+app.add_typer(db_app, name="db")
+app.add_typer(content_app, name="content")
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def run() -> None:
+    """Start the bot (long polling), the scheduler and the admin backend in one process."""
+    from bot.app import run as run_app
+    from bot.content_loading import ContentError
+
+    settings = _settings()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    try:
+        asyncio.run(run_app(settings))
+    except ContentError as exc:
+        typer.echo(f"Content is broken; fix it and start again:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -> None:
+    """Apply pending database migrations."""
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"Database at revision {revision}.")
+
+
+@content_app.command("check")
+def content_check() -> None:
+    """Validate every content file; name the file, line and reason of each problem."""
+    from bot.content_check import check_all
+
+    problems = check_all()
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise typer.Exit(1)
+    typer.echo("Content OK.")
+
+
+def _mount() -> None:
+    """Sub-commands of the feature modules."""
+    from bot.cli_admin import admin_app
+    from bot.cli_export import export_app
+    from bot.cli_timeline import report_app, scheduler_app
+    from bot.matching.cli import communes_app, trades_app
+
+    app.add_typer(trades_app, name="trades", help="Trade catalog matcher.")
+    app.add_typer(communes_app, name="communes", help="Commune matcher.")
+    app.add_typer(export_app, name="export", help="Exports (CSV/XLSX).")
+    app.add_typer(admin_app, name="admin", help="Admin backend and accounts.")
+    app.add_typer(scheduler_app, name="scheduler", help="Reminder scheduler.")
+    app.add_typer(report_app, name="report", help="Reports.")
+
+
+_mount()

@@ -1,0 +1,144 @@
+"""The survey's domain service: where answers are stored, mirrored and acted upon.
+
+Handlers call these functions; they never touch SQL. Every answer is stored the moment it is
+given (so nothing is lost when a phone drops off the network), with the survey version.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import people
+from bot.survey import Question, Survey, load_survey, next_question, prune
+from storage import survey as repo
+from storage.models import Person, SurveyResponse
+from storage.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+# answers mirrored onto Person columns (for lists, filters and role scoping)
+_MIRROR = ("full_name", "phone", "branch", "home_commune_code")
+_DATE_FIELDS = ("enlistment_month", "discharge_month")
+
+
+@dataclass
+class SurveyState:
+    """A person's current response and answers."""
+
+    response: SurveyResponse
+    answers: dict[str, Any]
+
+    @property
+    def completed(self) -> bool:
+        return self.response.completed_at is not None
+
+
+def survey() -> Survey:
+    """The survey definition in force."""
+    return load_survey()
+
+
+async def open_state(session: AsyncSession, person: Person) -> SurveyState:
+    """The person's current response (created on first use) and its answers."""
+    response = await repo.latest_response(session, person)
+    if response is None:
+        response = await repo.create_response(session, person, survey().version)
+    return SurveyState(response, await repo.answers_of(session, response))
+
+
+def current_question(state: SurveyState) -> Question | None:
+    """The next unanswered question, or None when every applicable one is answered."""
+    return next_question(survey(), state.answers)
+
+
+async def save_answer(
+    session: AsyncSession,
+    person: Person,
+    state: SurveyState,
+    question: Question,
+    value: Any,
+    raw_text: str | None,
+) -> None:
+    """Store one answer, mirror it onto the person, and drop answers that no longer apply."""
+    s = survey()
+    await repo.upsert_answer(
+        session,
+        state.response,
+        question_id=question.id,
+        value=value,
+        raw_text=raw_text,
+        version=s.version,
+    )
+    state.answers[question.id] = value
+    stale = [qid for qid in state.answers if qid not in prune(s, state.answers)]
+    if stale:
+        await repo.delete_answers(session, state.response, stale)
+        for qid in stale:
+            state.answers.pop(qid, None)
+    dates_changed = await _mirror(session, person, state, question, value)
+    if dates_changed:
+        await _reschedule(session, person)
+
+
+async def _mirror(
+    session: AsyncSession, person: Person, state: SurveyState, question: Question, value: Any
+) -> bool:
+    """Copy profile answers onto Person; True when a date that anchors reminders changed."""
+    qid = question.id
+    if qid == "consent":
+        person.consent_at = utcnow()
+        person.consent_version = survey().version
+        person.consent_sharing = value == "all"
+    elif qid == "home_commune":
+        person.home_commune_code = value
+    elif qid in _MIRROR:
+        setattr(person, qid, value)
+    elif qid in _DATE_FIELDS:
+        new = _month_date(value)
+        changed = getattr(person, qid) != new
+        setattr(person, qid, new)
+        return changed
+    elif question.type == "trade":
+        await repo.replace_preferences(session, person, state.response, list(value or []))
+    return False
+
+
+def _month_date(value: Any) -> date | None:
+    if not value:
+        return None
+    year, month = str(value).split("-")
+    return date(int(year), int(month), 1)
+
+
+async def _reschedule(session: AsyncSession, person: Person) -> None:
+    """Recompute the person's reminders after their dates changed (timeline feature)."""
+    try:
+        from bot.timeline import reschedule_person
+    except ImportError:
+        return
+    await reschedule_person(session, person)
+
+
+async def refuse(session: AsyncSession, person: Person) -> None:
+    """Consent refused: nothing is kept but an anonymous count."""
+    await people.refuse_consent(session, person)
+
+
+async def complete(session: AsyncSession, person: Person, state: SurveyState) -> None:
+    """The person confirmed the summary."""
+    now = utcnow()
+    state.response.completed_at = now
+    person.survey_completed_at = person.survey_completed_at or now
+    await session.flush()
+    await _reschedule(session, person)
+
+
+async def reopen(session: AsyncSession, state: SurveyState) -> None:
+    """An answer is being changed after confirmation: the response is open again until re-confirmed."""
+    state.response.completed_at = None
+    await session.flush()

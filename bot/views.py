@@ -1,0 +1,41 @@
+"""Keyboards and small renderers shared by handlers (no business rules, no storage)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import EraseCb, LangCb, SurveyCb
+
+
+def inline(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """Build an inline keyboard from rows of (text, callback_data)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=text, callback_data=data) for text, data in row]
+            for row in rows
+        ]
+    )
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="🇻🇳 Tiếng Việt", callback_data=LangCb(code="vi"))
+    kb.button(text="🇬🇧 English", callback_data=LangCb(code="en"))
+    return kb.as_markup()
+
+
+def erase_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=yes, callback_data=EraseCb(confirm=True))
+    kb.button(text=no, callback_data=EraseCb(confirm=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def start_keyboard(survey_label: str, survey_action: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=survey_label, callback_data=SurveyCb(action=survey_action))
+    return kb.as_markup()

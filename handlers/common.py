@@ -1,0 +1,132 @@
+"""/start, /help, /language, /privacy and /delete_me."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import people
+from bot.callbacks import EraseCb, LangCb
+from bot.views import erase_keyboard, language_keyboard, start_keyboard
+from storage.models import Person
+
+
+async def command_start_handler(
+    message: Message, command: CommandObject, person: Person, state: FSMContext
+) -> None:
+    """Greet, record the deep-link source, and offer the survey."""
+    people.record_source(person, command.args)
+    done = person.survey_completed_at is not None
+    await message.answer(
+        _(
+            "Xin chào! Mình là trợ lý hướng nghiệp dành cho thanh niên sắp xuất ngũ và đã "
+            "xuất ngũ của tỉnh Lạng Sơn.\n\n"
+            "Mình giúp bạn chọn nghề để học, tìm khóa học và việc làm gần nhà, "
+            "và nhắc bạn những mốc quan trọng.\n\n"
+            "Gõ /help để xem các lệnh."
+        ),
+        reply_markup=start_keyboard(
+            _("📝 Xem lại câu trả lời") if done else _("📝 Bắt đầu khảo sát"),
+            "review" if done else "start",
+        ),
+    )
+
+
+async def command_help_handler(message: Message) -> None:
+    """List the commands."""
+    await message.answer(
+        _(
+            "Các lệnh:\n"
+            "/survey — làm hoặc tiếp tục khảo sát nghề\n"
+            "/reminders — bật/tắt lời nhắc\n"
+            "/language — đổi ngôn ngữ\n"
+            "/privacy — dữ liệu của bạn được dùng thế nào\n"
+            "/delete_me — xoá toàn bộ dữ liệu của bạn"
+        )
+    )
+
+
+async def command_language_handler(message: Message) -> None:
+    """Offer the languages."""
+    await message.answer(_("Chọn ngôn ngữ:"), reply_markup=language_keyboard())
+
+
+async def language_chosen(
+    query: CallbackQuery, callback_data: LangCb, person: Person, i18n: I18n
+) -> None:
+    """Switch the person's language and confirm in the new one."""
+    people.set_language(person, callback_data.code)
+    with i18n.use_locale(person.language):
+        await query.answer()
+        if query.message is not None:
+            await query.message.answer(_("Đã chuyển sang tiếng Việt."))
+
+
+async def command_privacy_handler(message: Message) -> None:
+    """What is collected, why, who sees it, how long, how to erase."""
+    await message.answer(
+        _(
+            "<b>Dữ liệu của bạn</b>\n\n"
+            "<b>Thu thập gì:</b> họ tên, số điện thoại (nếu bạn cho), đơn vị (quân đội/công an), "
+            "tháng nhập ngũ và xuất ngũ, xã/phường nơi ở, trình độ học vấn, nghề muốn học và "
+            "mong muốn việc làm. Mình không hỏi gì khác.\n"
+            "<b>Để làm gì:</b> tư vấn học nghề, giới thiệu khóa học và việc làm, nhắc các mốc "
+            "quan trọng, và thống kê kết quả của kế hoạch hỗ trợ thanh niên xuất ngũ.\n"
+            "<b>Ai được xem:</b> công an và quân sự xã/phường nơi bạn ở, Công an tỉnh, Sở Giáo dục "
+            "và Đào tạo. Cơ sở đào tạo nghề và Trung tâm dịch vụ việc làm chỉ được xem nếu bạn "
+            "đồng ý chia sẻ.\n"
+            "<b>Giữ bao lâu:</b> đến 5 năm sau khi bạn xuất ngũ, hoặc đến khi bạn yêu cầu xoá.\n"
+            "<b>Xoá dữ liệu:</b> gõ /delete_me bất cứ lúc nào. Sau khi xoá chỉ còn lại một con "
+            "số thống kê không có tên."
+        )
+    )
+
+
+async def command_delete_me_handler(message: Message) -> None:
+    """Ask for confirmation before erasing."""
+    await message.answer(
+        _(
+            "Bạn có chắc muốn xoá toàn bộ dữ liệu của mình? Mọi câu trả lời sẽ bị xoá và "
+            "không lấy lại được."
+        ),
+        reply_markup=erase_keyboard(_("🗑 Xoá hết dữ liệu của tôi"), _("Không, giữ lại")),
+    )
+
+
+async def erase_confirmed(
+    query: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
+) -> None:
+    """Erase everything about the person."""
+    await people.erase(session, person)
+    await state.clear()
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(
+            _("Đã xoá toàn bộ dữ liệu của bạn. Nếu muốn bắt đầu lại, gõ /start.")
+        )
+
+
+async def erase_cancelled(query: CallbackQuery) -> None:
+    """Keep the data."""
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_text(_("Dữ liệu của bạn vẫn được giữ nguyên."))
+
+
+def create_router() -> Router:
+    """A fresh router with this module's handlers (one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.register(command_start_handler, CommandStart())
+    router.message.register(command_help_handler, Command("help"))
+    router.message.register(command_language_handler, Command("language"))
+    router.callback_query.register(language_chosen, LangCb.filter())
+    router.message.register(command_privacy_handler, Command("privacy"))
+    router.message.register(command_delete_me_handler, Command("delete_me"))
+    router.callback_query.register(erase_confirmed, EraseCb.filter(F.confirm))
+    router.callback_query.register(erase_cancelled, EraseCb.filter(~F.confirm))
+    return router

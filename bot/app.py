@@ -1,4 +1,4 @@
-"""Composition root: builds the bot, dispatcher, scheduler and admin server, and runs them together."""
+"""Composition root: builds the bot, dispatcher, scheduler and admin server; runs them together."""
 
 from __future__ import annotations
 
@@ -132,7 +132,7 @@ class BotApp:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
-        """Migrate, start the emulator in demo mode, then the admin server, scheduler and polling."""
+        """Migrate; start the demo emulator, the admin server, the scheduler and polling."""
         s = self.settings
         check_content()
         self.engine = create_engine(s.database_url)

@@ -33,7 +33,7 @@ class CommuneCb(CallbackData, prefix="c"):
 
 
 class TradeCb(CallbackData, prefix="t"):
-    """Trade step: ``ok`` (confirm the match), ``pick`` (a candidate), ``retype``, ``quiz``, ``more``, ``done``."""
+    """Trade step: ``ok`` (confirm), ``pick`` (a candidate), ``retype``, ``quiz``, ``done``."""
 
     act: str
     code: str = ""

@@ -75,7 +75,9 @@ class Settings(BaseSettings):
         if value.startswith("postgres://") or value.startswith("postgresql://"):
             value = "postgresql+asyncpg://" + value.split("://", 1)[1]
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("expected sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db")
+            raise ValueError(
+                "expected sqlite+aiosqlite:///path or postgresql+asyncpg://user@host/db"
+            )
         return value
 
     @field_validator("redis_url")
@@ -102,7 +104,9 @@ class Settings(BaseSettings):
         try:
             Province.from_code(ProvinceCode(value))
         except ValueError:
-            raise ValueError("expected a province code from vietnam-provinces (Lạng Sơn is 20)") from None
+            raise ValueError(
+                "expected a province code from vietnam-provinces (Lạng Sơn is 20)"
+            ) from None
         return value
 
     @field_validator("quiet_start", "quiet_end")

@@ -1,7 +1,8 @@
 """Loading the YAML files in ``content/`` with errors that name file, line and reason.
 
 Every content loader (survey, trades, quiz, reminders, FAQ) goes through :func:`load_yaml` and
-raises :class:`ContentError`, so ``xuatngu content check`` and start-up report problems the same way.
+raises :class:`ContentError`, so ``xuatngu content check`` and start-up report problems
+the same way.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def load_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise ContentError([ContentProblem(path, None, "file not found")]) from None
     try:
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ContentError([ContentProblem(path, line, f"YAML syntax: {exc.problem}")]) from None

@@ -5,33 +5,26 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from bot.content_loading import CONTENT_DIR, load_yaml
-
 
 @lru_cache(maxsize=1)
 def _trade_names() -> dict[str, dict[str, str]]:
-    data: Any = load_yaml(CONTENT_DIR / "trades.yaml")
-    items = data.get("trades", []) if isinstance(data, dict) else data
-    return {str(t["code"]): dict(t["name"]) for t in items}
+    from bot.matching.trades import load_trades
+
+    return {t.code: {"vi": t.name.vi, "en": t.name.en} for t in load_trades()}
 
 
 @lru_cache(maxsize=1)
 def _options() -> dict[str, dict[str, dict[str, str]]]:
-    data: Any = load_yaml(CONTENT_DIR / "survey.yaml")
-    out: dict[str, dict[str, dict[str, str]]] = {}
-    for q in data.get("questions", []):
-        opts = q.get("options") or []
-        out[str(q["id"])] = {str(o["value"]): dict(o.get("label", {})) for o in opts}
-    return out
+    from bot.survey import load_survey
+
+    return {q.id: {o.value: dict(o.label) for o in q.options} for q in load_survey().questions}
 
 
 @lru_cache(maxsize=4)
 def _communes(province_code: int) -> dict[str, str]:
     from vietnam_provinces import ProvinceCode, Ward
 
-    return {
-        str(int(w.code)): w.name for w in Ward.iter_by_province(ProvinceCode(province_code))
-    }
+    return {str(int(w.code)): w.name for w in Ward.iter_by_province(ProvinceCode(province_code))}
 
 
 def trade_name(code: str | None, lang: str = "vi") -> str:

@@ -65,7 +65,7 @@ class DbSessionMiddleware(BaseMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Put the person behind a private-chat update into ``data['person']`` (created on first contact)."""
+    """Put the person behind a private-chat update in ``data['person']`` (new on first contact)."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")

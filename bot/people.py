@@ -1,4 +1,4 @@
-"""People: first contact, language, blocking and erasure (the domain side of the common commands)."""
+"""People: first contact, language, blocking and erasure (domain side of the common commands)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def clean_payload(payload: str | None) -> str | None:
 
 
 def record_source(person: Person, payload: str | None) -> bool:
-    """Keep the first well-formed deep-link payload (a unit's or commune's QR code) as the source."""
+    """Keep the first well-formed deep-link payload (a unit's or commune's QR code)."""
     source = clean_payload(payload)
     if source and not person.source:
         person.source = source

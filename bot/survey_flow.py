@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot import labels
 from bot import survey_service as svc
 from bot import survey_views as views
+from bot.matching.communes import CommuneMatcher
+from bot.matching.trades import TradeMatcher, load_trades
+from bot.quiz import Quiz, load_quiz, recommend
 from bot.survey import (
     Question,
     Survey,
@@ -51,23 +54,17 @@ class SurveyStates(StatesGroup):
 
 
 @lru_cache(maxsize=1)
-def trade_matcher() -> Any:
-    from bot.matching.trades import TradeMatcher, load_trades
-
+def trade_matcher() -> TradeMatcher:
     return TradeMatcher(load_trades())
 
 
 @lru_cache(maxsize=4)
-def commune_matcher(province_code: int) -> Any:
-    from bot.matching.communes import CommuneMatcher
-
+def commune_matcher(province_code: int) -> CommuneMatcher:
     return CommuneMatcher(province_code)
 
 
 @lru_cache(maxsize=1)
-def quiz() -> Any:
-    from bot.quiz import load_quiz
-
+def quiz() -> Quiz:
     return load_quiz()
 
 
@@ -189,9 +186,10 @@ class SurveyFlow:
             return await self._trade_typed(question, str(parsed.value))
         if parsed.ok:
             return await self._store(question, parsed.value, typed[:1000])
-        return await self.ask(
-            question, prefix=[views.error_reply(parsed.error or self.t("not_a_choice"))]
-        )
+        error = parsed.error or self.t("not_a_choice")
+        if question.type == "text" and parsed.error_key != "too_long":
+            error = f"«{html.escape(typed[:100])}»: {error}"  # shown escaped, never as markup
+        return await self.ask(question, prefix=[views.error_reply(error)])
 
     async def pressed(self, qid: str, value: str) -> list[Reply]:
         question = self.current()
@@ -336,26 +334,28 @@ class SurveyFlow:
         q = quiz()
         if question is None or question.type != "trade" or given is None or index != len(given):
             return await self.stale()
-        if value not in {v for v, _ in q.scale(self.lang)}:
+        if value not in {option.value for option in q.scale}:
             return await self.stale()
-        item = q.items[index]
-        given = {**given, item.id: value}
+        given = {**given, q.items[index].id: value}
         if len(given) < len(q.items):
             await self._save_data(quiz=given)
             return [views.quiz_reply(q, len(given), self.lang)]
-        from bot.quiz import recommend
-
+        catalog = trade_matcher().catalog
         chosen = {e["code"] for e in self._chosen(question)}
         trades = [
-            t
-            for t in recommend(trade_matcher().catalog, given, n=3 + len(chosen))
-            if t.code not in chosen
-        ][:3]
-        scores = {t.code: 100.0 for t in trades}
+            t for t in recommend(catalog, given, n=3 + len(chosen), quiz=q) if t.code not in chosen
+        ]
+        codes = [t.code for t in trades[:3]]
         await self._save_data(
-            quiz=None, pending={"raw": "quiz", "source": "quiz", "scores": scores}
+            quiz=None,
+            pending={
+                "raw": "quiz:" + q.top_areas(given),
+                "source": "quiz",
+                "scores": dict.fromkeys(codes, 100.0),
+            },
         )
-        return [views.trade_ask_reply(self.survey, self.lang, list(scores), key="trade_ask")]
+        message = q.result_message(given, catalog, self.lang)
+        return [views.quiz_result_reply(self.survey, message, self.lang, codes)]
 
     # ------------------------------------------------------------ summary actions
 

@@ -139,6 +139,6 @@ async def complete(session: AsyncSession, person: Person, state: SurveyState) ->
 
 
 async def reopen(session: AsyncSession, state: SurveyState) -> None:
-    """An answer is being changed after confirmation: the response is open again until re-confirmed."""
+    """An answer changed after confirmation: the response is open until confirmed again."""
     state.response.completed_at = None
     await session.flush()

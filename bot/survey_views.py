@@ -1,4 +1,4 @@
-"""How survey questions, matches, the quiz and the summary look in Telegram (texts from content/)."""
+"""How survey questions, matches, the quiz and the summary look (texts from content/)."""
 
 from __future__ import annotations
 
@@ -154,12 +154,26 @@ def quiz_reply(quiz: Any, index: int, lang: str) -> Reply:
     """Interest-quiz statement number ``index`` (0-based) with its answer scale."""
     item = quiz.items[index]
     kb = InlineKeyboardBuilder()
-    for value, label in quiz.scale(lang):
-        kb.button(text=label, callback_data=QuizCb(i=index, v=value))
+    for option in quiz.scale:
+        kb.button(text=_local(option.label, lang), callback_data=QuizCb(i=index, v=option.value))
     kb.adjust(3)
-    header = f"<i>{index + 1}/{len(quiz.items)}</i>"
-    intro = quiz.text("intro", lang) + "\n\n" if index == 0 else ""
-    return Reply(f"{intro}{header}\n{item.text(lang)}", kb.as_markup())
+    intro = _local(quiz.intro, lang) + "\n\n" if index == 0 else ""
+    header = f"<i>{index + 1}/{len(quiz.items)}</i> {_local(quiz.question, lang)}"
+    return Reply(f"{intro}{header}\n<b>{_local(item.text, lang)}</b>", kb.as_markup())
+
+
+def quiz_result_reply(survey: Survey, message: str, lang: str, codes: Sequence[str]) -> Reply:
+    """The quiz result with the suggested trades as buttons, and "none of these"."""
+    kb = InlineKeyboardBuilder()
+    for code in codes:
+        kb.button(text=labels.trade_name(code, lang), callback_data=TradeCb(act="pick", code=code))
+    kb.button(text=text(survey, "trade_retype", lang), callback_data=TradeCb(act="retype"))
+    kb.adjust(1)
+    return Reply(html.escape(message), kb.as_markup())
+
+
+def _local(texts: Any, lang: str) -> str:
+    return str(getattr(texts, lang, None) or texts.vi)
 
 
 def summary_reply(survey: Survey, answers: dict[str, Any], lang: str) -> Reply:

@@ -1,4 +1,4 @@
-"""The career-counselling survey in Telegram: turns updates into survey-service calls and replies."""
+"""The career-counselling survey: turns updates into survey-flow calls and replies."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from bot.config import Settings
 from bot.survey_flow import SurveyFlow, SurveyStates, open_flow
 from bot.survey_views import Reply, merge_replies
 from storage.models import Person
-
 
 # ---------------------------------------------------------------- entry points
 

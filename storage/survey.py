@@ -82,7 +82,7 @@ async def delete_answers(session: AsyncSession, response: SurveyResponse, ids: l
 async def replace_preferences(
     session: AsyncSession, person: Person, response: SurveyResponse, entries: list[dict[str, Any]]
 ) -> None:
-    """Replace the person's ranked trade preferences with ``entries`` (rank, code, raw, score, source)."""
+    """Replace the person's ranked trade preferences (rank, code, raw, score, source)."""
     await session.execute(delete(TradePreference).where(TradePreference.person_id == person.id))
     for entry in entries:
         session.add(

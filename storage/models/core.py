@@ -95,7 +95,7 @@ class SurveyResponse(Base):
 
 
 class Answer(Base):
-    """The current answer to one question; ``value`` is the normalised value, ``raw_text`` what was typed."""
+    """The current answer to one question: normalised ``value`` and the ``raw_text`` typed."""
 
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)

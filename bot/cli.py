@@ -87,3 +87,7 @@ def _mount() -> None:
 
 
 _mount()
+
+
+if __name__ == "__main__":
+    app()

@@ -9,7 +9,7 @@ from bot.content_loading import ContentError, ContentProblem
 
 # (module, function) loading one content file each; every loader raises ContentError.
 LOADERS: tuple[tuple[str, str], ...] = (
-    ("bot.survey", "load_survey"),
+    ("bot.survey", "reload_survey"),
     ("bot.matching.trades", "load_trades"),
     ("bot.quiz", "load_quiz"),
     ("bot.timeline", "check_content"),

@@ -7,6 +7,7 @@ the same way.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 
-CONTENT_DIR = Path(__file__).resolve().parent.parent / "content"
+# The shipped content; operators may point XUATNGU_CONTENT_DIR at an edited copy.
+CONTENT_DIR = Path(
+    os.environ.get("XUATNGU_CONTENT_DIR") or Path(__file__).resolve().parent.parent / "content"
+)
 
 
 @dataclass
@@ -44,14 +48,14 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[assignment]
     lines = {"__line__": node.start_mark.line + 1}
     for key_node, _ in node.value:
         lines[f"__line__{key_node.value}"] = key_node.start_mark.line + 1
     return _LineDict(mapping, lines)
 
 
-class _LineDict(dict):  # type: ignore[type-arg]
+class _LineDict(dict[str, Any]):
     """A dict that knows the YAML line of itself and of each key."""
 
     def __init__(self, data: dict[str, Any], lines: dict[str, int]):
@@ -66,7 +70,7 @@ class _LineDict(dict):  # type: ignore[type-arg]
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -49,14 +48,9 @@ async def pending_revisions(engine: AsyncEngine) -> list[str]:
 
     async with engine.connect() as conn:
         current = await conn.run_sync(_current)
-    head = script.get_current_head()
+    head = script.get_current_head() or "base"
     if head in current:
         return []
     return [
-        rev.revision for rev in script.walk_revisions(head, "base") if rev.revision not in current
+        rev.revision for rev in script.walk_revisions("base", head) if rev.revision not in current
     ]
-
-
-def upgrade_in_thread(database_url: str) -> None:
-    """Helper for callers already inside an event loop that prefer a fresh loop."""
-    asyncio.run(asyncio.to_thread(upgrade, database_url))  # pragma: no cover

@@ -1,0 +1,610 @@
+"""The preference export (CSV and XLSX, streamed in batches) and the per-commune/per-trade counts.
+
+Rendering rules (the same for CSV and XLSX, every cell is text):
+
+* ``telegram_user_id`` and ``phone`` as written (phone ``+84…``), never as numbers;
+* ``enlistment_month`` / ``discharge_month`` are months, rendered ``mm/yyyy``;
+* ``survey_completed_at`` is the local date (Asia/Ho_Chi_Minh) rendered ``dd/mm/yyyy``;
+* ``branch`` and the survey options (education, training_level, …) as their labels in ``lang``
+  (Vietnamese by default), falling back to the stored value when the label is unknown;
+* trade names from the trade catalog, commune names from vietnam-provinces (fallback: the code).
+
+People who were erased or never gave consent never appear. Rows are read with keyset
+pagination on ``Person.id`` (three queries per batch: people, their trade choices, the answers
+of their latest survey response), so memory stays flat however many people there are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO, Any, BinaryIO, NamedTuple, TypeVarTuple
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from sqlalchemy import (
+    ColumnElement,
+    Result,
+    Select,
+    Text,
+    case,
+    cast,
+    distinct,
+    exists,
+    false,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot import labels
+from bot.content_loading import ContentError
+from storage.models import Answer, Person, SurveyResponse, TradePreference
+
+log = logging.getLogger(__name__)
+_Ts = TypeVarTuple("_Ts")
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+CSV_BOM = "\ufeff".encode()
+CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX_SHEET_NAME = "Nguyện vọng"
+
+PREFERENCE_COLUMNS: tuple[str, ...] = (
+    "telegram_user_id",
+    "full_name",
+    "phone",
+    "branch",
+    "enlistment_month",
+    "discharge_month",
+    "home_commune_code",
+    "home_commune_name",
+    "education",
+    "trade_1_code",
+    "trade_1_name",
+    "trade_1_raw",
+    "trade_2_code",
+    "trade_2_name",
+    "trade_2_raw",
+    "trade_3_code",
+    "trade_3_name",
+    "trade_3_raw",
+    "training_level",
+    "training_place",
+    "job_referral",
+    "work_preference",
+    "loan_interest",
+    "wants_call",
+    "survey_completed_at",
+)
+
+ANSWER_QUESTIONS: tuple[str, ...] = (
+    "education",
+    "training_level",
+    "training_place",
+    "job_referral",
+    "work_preference",
+    "loan_interest",
+    "wants_call",
+)
+_TAIL_QUESTIONS = ANSWER_QUESTIONS[1:]
+
+# Columns holding text a person typed: guarded against spreadsheet formula injection in CSV.
+_FREE_TEXT_COLUMNS = tuple(
+    PREFERENCE_COLUMNS.index(c) for c in ("full_name", "trade_1_raw", "trade_2_raw", "trade_3_raw")
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+_MISSING: Any = object()
+_JSON_MEMO_SIZE = 10_000
+
+_COLUMN_WIDTHS: dict[str, int] = {
+    "telegram_user_id": 14,
+    "full_name": 26,
+    "phone": 15,
+    "branch": 14,
+    "enlistment_month": 10,
+    "discharge_month": 10,
+    "home_commune_code": 8,
+    "home_commune_name": 24,
+    "survey_completed_at": 12,
+}
+_TEXT_FORMAT_COLUMNS = ("telegram_user_id", "phone", "home_commune_code")
+
+
+@dataclass(frozen=True)
+class ExportFilter:
+    """Who goes into an export; dates are local (Asia/Ho_Chi_Minh) days, both ends inclusive.
+
+    ``commune_codes``/``trade_codes``: None means no restriction, an empty sequence means nobody.
+    ``trade_codes`` keeps people with any of those trades among their (up to three) choices.
+    ``date_from``/``date_to`` apply to ``survey_completed_at`` (people without it are left out).
+    """
+
+    commune_codes: Sequence[str] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    trade_codes: Sequence[str] | None = None
+    completed_only: bool = True
+    consent_sharing_only: bool = False
+
+
+class CommuneCount(NamedTuple):
+    """People per home commune (code ``""`` = commune not given)."""
+
+    code: str
+    name: str
+    people: int
+
+
+class TradeCount(NamedTuple):
+    """People having the trade among their choices (any rank) and as their first choice."""
+
+    code: str
+    name: str
+    people: int
+    first_choice: int
+
+
+_PERSON_COLUMNS = (
+    Person.id,
+    Person.telegram_user_id,
+    Person.full_name,
+    Person.phone,
+    Person.branch,
+    Person.enlistment_month,
+    Person.discharge_month,
+    Person.home_commune_code,
+    Person.survey_completed_at,
+)
+
+
+def local_day_start(day: date) -> datetime:
+    """The UTC instant at which a local (Asia/Ho_Chi_Minh) day starts."""
+    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def person_conditions(flt: ExportFilter) -> list[ColumnElement[bool]]:
+    """SQL conditions on ``Person`` for a filter (always: consented and not erased)."""
+    conds: list[ColumnElement[bool]] = [Person.erased_at.is_(None), Person.consent_at.is_not(None)]
+    if flt.completed_only:
+        conds.append(Person.survey_completed_at.is_not(None))
+    if flt.consent_sharing_only:
+        conds.append(Person.consent_sharing.is_(True))
+    if flt.commune_codes is not None:
+        codes = list(flt.commune_codes)
+        conds.append(Person.home_commune_code.in_(codes) if codes else false())
+    if flt.date_from is not None:
+        conds.append(Person.survey_completed_at >= local_day_start(flt.date_from))
+    if flt.date_to is not None:
+        conds.append(Person.survey_completed_at < local_day_start(flt.date_to + timedelta(days=1)))
+    if flt.trade_codes is not None:
+        trades = list(flt.trade_codes)
+        chosen = exists().where(
+            TradePreference.person_id == Person.id, TradePreference.trade_code.in_(trades)
+        )
+        conds.append(chosen if trades else false())
+    return conds
+
+
+class _Labels:
+    """Label look-ups memoised for one export, so each distinct code is resolved once."""
+
+    _ERRORS = (ContentError, LookupError, TypeError, AttributeError, ValueError)
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._trades: dict[str, str] = {}
+        self._communes: dict[str, str] = {}
+        self._options: dict[tuple[str, str], str] = {}
+        self._json: dict[str, Any] = {}
+        self._warned = False
+
+    def _fallback(self, exc: Exception, value: str) -> str:
+        if not self._warned:
+            log.warning("labels unavailable, exporting codes instead: %s", exc)
+            self._warned = True
+        return value
+
+    def trade(self, code: str | None) -> str:
+        """Trade name for a code ('' for none)."""
+        if not code:
+            return ""
+        name = self._trades.get(code)
+        if name is None:
+            try:
+                name = labels.trade_name(code, self.lang)
+            except self._ERRORS as exc:
+                name = self._fallback(exc, code)
+            self._trades[code] = name
+        return name
+
+    def commune(self, code: str | None) -> str:
+        """Commune name for a code ('' for none)."""
+        if not code:
+            return ""
+        name = self._communes.get(code)
+        if name is None:
+            try:
+                name = labels.commune_name(code)
+            except self._ERRORS as exc:
+                name = self._fallback(exc, code)
+            self._communes[code] = name
+        return name
+
+    def json(self, raw: str | None) -> Any:
+        """Decoded JSON text, memoised (bounded) since answer values repeat."""
+        if raw is None:
+            return None
+        value = self._json.get(raw, _MISSING)
+        if value is _MISSING:
+            value = json.loads(raw)
+            if len(self._json) < _JSON_MEMO_SIZE:
+                self._json[raw] = value
+        return value
+
+    def option(self, question_id: str, value: Any) -> str:
+        """Label of an answer value; lists are joined with '; ', booleans read as yes/no."""
+        if value is None or value == "":
+            return ""
+        if isinstance(value, list):
+            return "; ".join(self.option(question_id, v) for v in value)
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        key = (question_id, str(value))
+        label = self._options.get(key)
+        if label is None:
+            try:
+                label = labels.option_label(question_id, key[1], self.lang)
+            except self._ERRORS as exc:
+                label = self._fallback(exc, key[1])
+            self._options[key] = label
+        return label
+
+
+def _month(value: date | None) -> str:
+    return f"{value.month:02d}/{value.year}" if value else ""
+
+
+def _local_date(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(LOCAL_TZ)
+    return f"{local.day:02d}/{local.month:02d}/{local.year}"
+
+
+def _build_row(
+    person: Any,
+    prefs: dict[int, tuple[str, str | None]],
+    answers: dict[str, Any],
+    lab: _Labels,
+) -> list[str]:
+    """One export row in PREFERENCE_COLUMNS order."""
+    row = [
+        str(person.telegram_user_id),
+        person.full_name or "",
+        person.phone or "",
+        lab.option("branch", person.branch),
+        _month(person.enlistment_month),
+        _month(person.discharge_month),
+        person.home_commune_code or "",
+        lab.commune(person.home_commune_code),
+        lab.option("education", answers.get("education")),
+    ]
+    for rank in (1, 2, 3):
+        code, raw = prefs.get(rank, ("", None))
+        row += (code, lab.trade(code), raw or "")
+    row += [lab.option(q, answers.get(q)) for q in _TAIL_QUESTIONS]
+    row.append(_local_date(person.survey_completed_at))
+    return row
+
+
+async def _core(session: AsyncSession, stmt: Select[*_Ts]) -> Result[*_Ts]:
+    """Run a column-only select on the session's connection (no ORM row processing)."""
+    conn = await session.connection()
+    return await conn.execute(stmt)
+
+
+async def _preferences_of(
+    session: AsyncSession, ids: list[int]
+) -> dict[int, dict[int, tuple[str, str | None]]]:
+    stmt = select(
+        TradePreference.person_id,
+        TradePreference.rank,
+        TradePreference.trade_code,
+        TradePreference.raw_text,
+    ).where(TradePreference.person_id.in_(ids), TradePreference.rank.between(1, 3))
+    out: dict[int, dict[int, tuple[str, str | None]]] = {}
+    for pid, rank, code, raw in await _core(session, stmt):
+        out.setdefault(pid, {})[rank] = (code, raw)
+    return out
+
+
+async def _answers_of(
+    session: AsyncSession, ids: list[int], lab: _Labels
+) -> dict[int, dict[str, Any]]:
+    """Answers to ANSWER_QUESTIONS in each person's latest survey response (highest id).
+
+    Values are fetched as JSON text and decoded through a memo (answers repeat a lot).
+    """
+    latest = (
+        select(func.max(SurveyResponse.id))
+        .where(SurveyResponse.person_id.in_(ids))
+        .group_by(SurveyResponse.person_id)
+    )
+    stmt = (
+        select(SurveyResponse.person_id, Answer.question_id, cast(Answer.value, Text))
+        .join(SurveyResponse, SurveyResponse.id == Answer.response_id)
+        .where(Answer.response_id.in_(latest), Answer.question_id.in_(ANSWER_QUESTIONS))
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for pid, qid, raw in await _core(session, stmt):
+        out.setdefault(pid, {})[qid] = lab.json(raw)
+    return out
+
+
+async def _people_batches(
+    session: AsyncSession, flt: ExportFilter, batch_size: int
+) -> AsyncIterator[Sequence[Any]]:
+    """Matching people, ``batch_size`` at a time, by keyset pagination on Person.id."""
+    conds = person_conditions(flt)
+    last_id = 0
+    while True:
+        stmt = (
+            select(*_PERSON_COLUMNS)
+            .where(*conds, Person.id > last_id)
+            .order_by(Person.id)
+            .limit(batch_size)
+        )
+        batch = (await _core(session, stmt)).all()
+        if not batch:
+            return
+        yield batch
+        if len(batch) < batch_size:
+            return
+        last_id = batch[-1].id
+
+
+async def iter_preference_batches(
+    session: AsyncSession, flt: ExportFilter, *, lang: str = "vi", batch_size: int = 1000
+) -> AsyncIterator[list[list[str]]]:
+    """Yield export rows ``batch_size`` at a time (three queries per batch), by Person.id."""
+    lab = _Labels(lang)
+    async for batch in _people_batches(session, flt, batch_size):
+        ids = [p.id for p in batch]
+        prefs = await _preferences_of(session, ids)
+        answers = await _answers_of(session, ids, lab)
+        yield [_build_row(p, prefs.get(p.id, {}), answers.get(p.id, {}), lab) for p in batch]
+
+
+async def iter_preference_rows(
+    session: AsyncSession, flt: ExportFilter, *, lang: str = "vi", batch_size: int = 1000
+) -> AsyncIterator[list[str]]:
+    """Yield export rows (lists of text cells in PREFERENCE_COLUMNS order), ordered by Person.id."""
+    async for rows in iter_preference_batches(session, flt, lang=lang, batch_size=batch_size):
+        for row in rows:
+            yield row
+
+
+async def count_preference_rows(session: AsyncSession, flt: ExportFilter) -> int:
+    """How many rows an export with this filter has."""
+    stmt = select(func.count()).select_from(Person).where(*person_conditions(flt))
+    return int((await session.execute(stmt)).scalar_one())
+
+
+def _csv_safe(row: list[str]) -> list[str]:
+    """Prefix typed text that a spreadsheet would run as a formula with an apostrophe."""
+    for i in _FREE_TEXT_COLUMNS:
+        if row[i].startswith(_FORMULA_START):
+            row[i] = "'" + row[i]
+    return row
+
+
+class _CsvChunks:
+    """Collects CSV rows in memory and hands them out as UTF-8 bytes."""
+
+    def __init__(self) -> None:
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf)
+
+    def add(self, row: Sequence[str]) -> None:
+        self._writer.writerow(row)
+
+    def take(self) -> bytes:
+        data = self._buf.getvalue().encode("utf-8")
+        self._buf.seek(0)
+        self._buf.truncate()
+        return data
+
+
+async def _csv_chunks(
+    session: AsyncSession, flt: ExportFilter, lang: str, batch_size: int
+) -> AsyncIterator[tuple[bytes, int]]:
+    """(bytes, rows so far): BOM and header first, then one chunk per ``batch_size`` rows."""
+    chunks = _CsvChunks()
+    chunks.add(PREFERENCE_COLUMNS)
+    yield CSV_BOM + chunks.take(), 0
+    n = 0
+    async for row in iter_preference_rows(session, flt, lang=lang, batch_size=batch_size):
+        chunks.add(_csv_safe(row))
+        n += 1
+        if n % batch_size == 0:
+            yield chunks.take(), n
+    yield chunks.take(), n
+
+
+async def write_csv(
+    session: AsyncSession,
+    flt: ExportFilter,
+    out: BinaryIO | IO[bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
+    lang: str = "vi",
+    batch_size: int = 1000,
+) -> int:
+    """Write the export as UTF-8 CSV with BOM; ``progress(rows_so_far)`` after each batch."""
+    n = 0
+    async for data, n in _csv_chunks(session, flt, lang, batch_size):
+        out.write(data)
+        if progress is not None and n:
+            progress(n)
+    return n
+
+
+def _setup_sheet(workbook: Any) -> Any:
+    """Worksheet with bold frozen header row, column widths and text format for id/phone."""
+    sheet = workbook.add_worksheet(XLSX_SHEET_NAME)
+    text = workbook.add_format({"num_format": "@"})
+    for i, name in enumerate(PREFERENCE_COLUMNS):
+        width = _COLUMN_WIDTHS.get(name, 30 if name.endswith(("_name", "_raw")) else 16)
+        if name.endswith("_code"):
+            width = 14
+        sheet.set_column(i, i, width, text if name in _TEXT_FORMAT_COLUMNS else None)
+    bold = workbook.add_format({"bold": True})
+    for i, name in enumerate(PREFERENCE_COLUMNS):
+        sheet.write_string(0, i, name, bold)
+    sheet.freeze_panes(1, 0)
+    return sheet
+
+
+def _sheet_writer(sheet: Any) -> Callable[[list[list[str]], int], None]:
+    """A function writing rows to ``sheet`` starting at a row number (skips empty cells)."""
+    write = sheet.write_string
+
+    def write_rows(rows: list[list[str]], first: int) -> None:
+        for r, row in enumerate(rows, start=first):
+            for col, value in enumerate(row):
+                if value:
+                    write(r, col, value)
+
+    return write_rows
+
+
+async def write_xlsx(
+    session: AsyncSession,
+    flt: ExportFilter,
+    out_path_or_file: str | os.PathLike[str] | IO[bytes],
+    *,
+    progress: Callable[[int], None] | None = None,
+    lang: str = "vi",
+    batch_size: int = 1000,
+) -> int:
+    """Write the export as XLSX (XlsxWriter constant_memory: rows go to disk as written).
+
+    Each batch is written in a worker thread while the next batch is read, so the event loop
+    stays free and the database and the spreadsheet work overlap.
+    """
+    target = out_path_or_file
+    if isinstance(target, os.PathLike):
+        target = os.fspath(target)
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
+    sheet = _setup_sheet(workbook)
+    write_rows = _sheet_writer(sheet)
+    n = 0
+    pending: asyncio.Future[None] | None = None
+    try:
+        async for rows in iter_preference_batches(session, flt, lang=lang, batch_size=batch_size):
+            if pending is not None:
+                await pending
+                if progress is not None:
+                    progress(n)
+            pending = asyncio.ensure_future(asyncio.to_thread(write_rows, rows, n + 1))
+            n += len(rows)
+    finally:
+        if pending is not None:
+            await pending
+    sheet.autofilter(0, 0, n, len(PREFERENCE_COLUMNS) - 1)
+    await asyncio.to_thread(workbook.close)
+    if progress is not None and n:
+        progress(n)
+    return n
+
+
+async def stream_csv(
+    session_factory: Callable[[], AsyncSession],
+    flt: ExportFilter,
+    *,
+    lang: str = "vi",
+    batch_size: int = 1000,
+) -> AsyncIterator[bytes]:
+    """CSV bytes chunk by chunk, with a session of its own (for a streaming HTTP response)."""
+    async with session_factory() as session:
+        async for data, _ in _csv_chunks(session, flt, lang, batch_size):
+            if data:
+                yield data
+
+
+async def stream_xlsx(
+    session_factory: Callable[[], AsyncSession],
+    flt: ExportFilter,
+    *,
+    lang: str = "vi",
+    chunk_size: int = 256 * 1024,
+) -> AsyncIterator[bytes]:
+    """XLSX bytes: the workbook is written to a temporary file first (a zip needs its end), then
+    streamed from it in ``chunk_size`` pieces; the file is deleted when streaming ends."""
+    fd, name = tempfile.mkstemp(prefix="xuatngu-export-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        async with session_factory() as session:
+            await write_xlsx(session, flt, name, lang=lang)
+        fh = await asyncio.to_thread(open, name, "rb")
+        try:
+            while data := await asyncio.to_thread(fh.read, chunk_size):
+                yield data
+        finally:
+            fh.close()
+    finally:
+        await asyncio.to_thread(os.unlink, name)
+
+
+def export_filename(fmt: str, today: date | None = None) -> str:
+    """A download name such as ``nguyen-vong-2026-01-31.xlsx``."""
+    day = today or datetime.now(LOCAL_TZ).date()
+    return f"nguyen-vong-{day.isoformat()}.{fmt}"
+
+
+async def list_by_commune(session: AsyncSession, flt: ExportFilter) -> list[CommuneCount]:
+    """People per home commune, most first (code '' = not given)."""
+    stmt = (
+        select(Person.home_commune_code, func.count())
+        .where(*person_conditions(flt))
+        .group_by(Person.home_commune_code)
+    )
+    lab = _Labels("vi")
+    rows = [
+        CommuneCount(code or "", lab.commune(code), int(count))
+        for code, count in await session.execute(stmt)
+    ]
+    return sorted(rows, key=lambda r: (-r.people, r.name, r.code))
+
+
+async def list_by_trade(
+    session: AsyncSession, flt: ExportFilter, *, lang: str = "vi"
+) -> list[TradeCount]:
+    """People per trade among their choices (any rank) and as first choice, most first."""
+    first = case((TradePreference.rank == 1, TradePreference.person_id))
+    stmt = (
+        select(
+            TradePreference.trade_code,
+            func.count(distinct(TradePreference.person_id)),
+            func.count(distinct(first)),
+        )
+        .join(Person, Person.id == TradePreference.person_id)
+        .where(*person_conditions(flt), TradePreference.rank.between(1, 3))
+        .group_by(TradePreference.trade_code)
+    )
+    lab = _Labels(lang)
+    rows = [
+        TradeCount(code, lab.trade(code), int(count), int(first_count))
+        for code, count, first_count in await session.execute(stmt)
+    ]
+    return sorted(rows, key=lambda r: (-r.people, -r.first_choice, r.name, r.code))

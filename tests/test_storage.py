@@ -1,0 +1,125 @@
+"""Storage: migrations, FSM state in the database and in Redis, repeated updates; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from alembic import command
+from sqlalchemy import inspect, text
+
+from storage import people as repo
+from storage.db import create_engine, create_sessionmaker
+from storage.fsm import SqlStorage, current_session
+from storage.migrate import alembic_config, pending_revisions, upgrade_async
+from tests.conftest import REDIS_URL, require_service, start_bot
+
+
+async def test_migrations_up_and_down(any_db_url: str) -> None:
+    engine = create_engine(any_db_url)
+    try:
+        assert await pending_revisions(engine)
+        await upgrade_async(engine)
+        assert await pending_revisions(engine) == []
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert {"people", "answers", "trade_preferences", "fsm_states", "processed_updates"} <= tables
+
+        def _down(conn: object) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+
+        async with engine.begin() as conn:
+            await conn.run_sync(_down)
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+        assert "people" not in tables
+        await upgrade_async(engine)  # and up again from nothing
+    finally:
+        await engine.dispose()
+
+
+async def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    engine = create_engine(sqlite_url)
+    try:
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+    finally:
+        await engine.dispose()
+
+
+async def test_sql_fsm_storage_roundtrip_and_shared_session(any_db_url: str) -> None:
+    engine = create_engine(any_db_url)
+    await upgrade_async(engine)
+    sessionmaker = create_sessionmaker(engine)
+    storage = SqlStorage(sessionmaker)
+    key = StorageKey(bot_id=1, chat_id=42, user_id=42)
+    try:
+        assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+        await storage.set_state(key, "Survey:answering")
+        await storage.set_data(key, {"q": "phone", "pending": {"codes": ["1", "2"]}})
+        assert await storage.get_state(key) == "Survey:answering"
+        assert (await storage.get_data(key))["pending"] == {"codes": ["1", "2"]}
+        await storage.update_data(key, {"q": "branch"})
+        assert (await storage.get_data(key))["q"] == "branch"
+        # inside an update the storage joins the update's transaction: a rollback undoes it
+        async with sessionmaker() as session:
+            token = current_session.set(session)
+            try:
+                await storage.set_state(key, "Other:state")
+                assert await storage.get_state(key) == "Other:state"
+                await session.rollback()
+            finally:
+                current_session.reset(token)
+        assert await storage.get_state(key) == "Survey:answering"
+    finally:
+        await engine.dispose()
+
+
+async def test_claim_update_once(any_db_url: str) -> None:
+    engine = create_engine(any_db_url)
+    await upgrade_async(engine)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        async with sessionmaker() as session:
+            assert await repo.claim_update(session, bot_id=7, update_id=100) is True
+            await session.commit()
+        async with sessionmaker() as session:
+            assert await repo.claim_update(session, bot_id=7, update_id=100) is False
+            assert await repo.claim_update(session, bot_id=8, update_id=100) is True
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.redis
+async def test_redis_fsm_state_survives_a_restart(sqlite_url: str, emulator: str) -> None:
+    """With REDIS_URL the conversation state lives in Redis (several bot processes share it)."""
+    require_service("Redis", "127.0.0.1", 6379)
+    from redis.asyncio import Redis
+
+    db_index = 5
+    url = REDIS_URL.rsplit("/", 1)[0] + f"/{db_index}"
+    rb = await start_bot(sqlite_url, emulator, redis_url=url)
+    user_id = 3000 + uuid.uuid4().int % 1000
+    try:
+        user = rb.emu.user(user_id, first_name="R", language_code="vi")
+        await user.ask("/survey")
+        await user.click("Đồng ý tất cả")
+        redis = Redis.from_url(url)
+        try:
+            keys = [k.decode() for k in await redis.keys(f"fsm:*{user_id}*")]
+            assert any(k.endswith(":state") for k in keys), keys
+        finally:
+            await redis.aclose()
+        await rb.restart()
+        reply = await user.ask("Hoàng Văn Rồng")
+        assert "Câu 2/14" in reply.text
+    finally:
+        await rb.stop()
+        await rb.emu.close()
+        redis = Redis.from_url(url)
+        await redis.flushdb()
+        await redis.aclose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
-from bot.middlewares import DbSessionMiddleware, OncePerUpdateMiddleware, PersonMiddleware
+from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
@@ -75,7 +76,6 @@ def create_dispatcher(
         i18n=i18n,
         **workflow_data,
     )
-    dp.update.outer_middleware(OncePerUpdateMiddleware(sessionmaker))
     dp.update.outer_middleware(DbSessionMiddleware(sessionmaker))
     dp.update.outer_middleware(PersonMiddleware())
     PersonLocaleMiddleware(i18n).setup(dp)
@@ -129,6 +129,10 @@ class BotApp:
     api_base: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _admin_server: Any = None
+    # Updates handled at once. A handler holds the database only briefly, but when hundreds
+    # of handlers are ready at once each one waits behind all the others between statements;
+    # a small cap keeps the one holding the database moving.
+    concurrency: int = int(os.environ.get("XUATNGU_UPDATE_CONCURRENCY", "8"))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -151,6 +155,7 @@ class BotApp:
         i18n = create_i18n()
         storage, isolation = create_fsm(s, self.sessionmaker)
         self.bot = create_bot(token, self.api_base)
+        self.bot.session.middleware(CommitBeforeSendMiddleware())
         sender = self._make_sender()
         self.dp = create_dispatcher(
             settings=s,
@@ -168,7 +173,12 @@ class BotApp:
             self._start_scheduler(sender)
         self.tasks.append(
             asyncio.create_task(
-                self.dp.start_polling(self.bot, handle_signals=False, close_bot_session=False),
+                self.dp.start_polling(
+                    self.bot,
+                    handle_signals=False,
+                    close_bot_session=False,
+                    tasks_concurrency_limit=self.concurrency,
+                ),
                 name="polling",
             )
         )

@@ -44,6 +44,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot import labels
 from bot.content_loading import ContentError
@@ -188,9 +189,8 @@ def person_conditions(flt: ExportFilter) -> list[ColumnElement[bool]]:
         conds.append(Person.survey_completed_at < local_day_start(flt.date_to + timedelta(days=1)))
     if flt.trade_codes is not None:
         trades = list(flt.trade_codes)
-        chosen = exists().where(
-            TradePreference.person_id == Person.id, TradePreference.trade_code.in_(trades)
-        )
+        pref = aliased(TradePreference)  # its own alias: callers may join TradePreference too
+        chosen = exists().where(pref.person_id == Person.id, pref.trade_code.in_(trades))
         conds.append(chosen if trades else false())
     return conds
 

@@ -6,8 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -20,12 +26,12 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class OncePerUpdateMiddleware(BaseMiddleware):
-    """Handle a Telegram update once, even when it is delivered again.
+class DbSessionMiddleware(BaseMiddleware):
+    """One AsyncSession and one transaction per update; a repeated update is handled once.
 
-    The update id is recorded in its own short transaction before handling: a crash while
-    handling does not replay the update (at most once), which is what a person expects of
-    a survey answer or a button press.
+    The update id is recorded in the same transaction as the handling, so an update whose
+    handling failed is handled again if Telegram delivers it again, and one that succeeded never
+    is. Replies are sent after a commit (see :class:`CommitBeforeSendMiddleware`).
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
@@ -33,24 +39,12 @@ class OncePerUpdateMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        bot = data["bot"]
         async with self._sessionmaker() as session:
-            fresh = await repo.claim_update(session, bot_id=bot.id, update_id=event.update_id)
-            await session.commit()
-        if not fresh:
-            log.info("update %s was handled before; skipped", event.update_id)
-            return UNHANDLED
-        return await handler(event, data)
-
-
-class DbSessionMiddleware(BaseMiddleware):
-    """One AsyncSession per update; committed when the handler succeeds, else rolled back."""
-
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
-        self._sessionmaker = sessionmaker
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self._sessionmaker() as session:
+            if not await repo.claim_update(
+                session, bot_id=data["bot"].id, update_id=event.update_id
+            ):
+                log.info("update %s was handled before; skipped", event.update_id)
+                return UNHANDLED
             data["session"] = session
             token = current_session.set(session)
             try:
@@ -62,6 +56,25 @@ class DbSessionMiddleware(BaseMiddleware):
                 current_session.reset(token)
             await session.commit()
             return result
+
+
+class CommitBeforeSendMiddleware(BaseRequestMiddleware):
+    """Commit the update's transaction before any Bot API call made while handling it.
+
+    The answer is safe in the database before the reply leaves, and SQLite's write lock is never
+    held across a network round trip.
+    """
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        session = current_session.get()
+        if session is not None and session.in_transaction():
+            await session.commit()
+        return await make_request(bot, method)
 
 
 class PersonMiddleware(BaseMiddleware):

@@ -16,11 +16,19 @@ from sqlalchemy.ext.asyncio import (
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; for SQLite make the folder and turn on WAL and foreign keys."""
+    """Create the async engine; for SQLite make the folder and turn on WAL and foreign keys.
+
+    A SQLite engine has one connection: SQLite takes one writer at a time anyway, and queueing
+    for the pool (first come, first served) beats SQLite's busy-wait back-off, which sleeps up to
+    100 ms between retries. Parts that hold a connection long (exports) get their own engine.
+    """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

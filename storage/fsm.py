@@ -1,7 +1,15 @@
-"""aiogram FSM storage in the database, so a restart loses no half-finished conversation."""
+"""aiogram FSM storage in the database, so a restart loses no half-finished conversation.
+
+Reads are served from a small in-process cache; the database is the durable copy. Writes made
+inside an update join that update's transaction (see :data:`current_session`) and reach the cache
+only when it commits, so a rolled-back update leaves the conversation as it was. With several
+bot processes, use Redis (``REDIS_URL``) instead: this cache is per process.
+"""
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -9,10 +17,11 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storage.models import FsmRecord
 from storage.models.base import utcnow
@@ -21,9 +30,12 @@ from storage.models.base import utcnow
 # transaction, so state and answers commit together and SQLite never waits on itself.
 current_session: ContextVar[AsyncSession | None] = ContextVar("current_session", default=None)
 
+Record = tuple[str | None, dict[str, Any]]
+_PENDING = "fsm_pending"
+
 
 def storage_key_string(key: StorageKey) -> str:
-    """A stable text key; the user id sits in a fixed place so erasure can find every key."""
+    """A stable text key: bot, chat, user, thread, business connection, destiny."""
     parts = [
         str(key.bot_id),
         str(key.chat_id),
@@ -38,52 +50,87 @@ def storage_key_string(key: StorageKey) -> str:
 class SqlStorage(BaseStorage):
     """FSM state and data in the ``fsm_states`` table (SQLite or PostgreSQL)."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], cache_size: int = 10_000):
         self._sessionmaker = sessionmaker
+        self._cache: OrderedDict[str, Record] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _remember(self, key: str, record: Record) -> None:
+        self._cache[key] = record
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     @asynccontextmanager
-    async def _session(self, write: bool) -> AsyncIterator[AsyncSession]:
+    async def _session(self) -> AsyncIterator[tuple[AsyncSession, bool]]:
         shared = current_session.get()
         if shared is not None:
-            yield shared
+            yield shared, True
             return
         async with self._sessionmaker() as session:
-            yield session
-            if write:
-                await session.commit()
+            yield session, False
 
-    async def _upsert(self, key: StorageKey, values: dict[str, Any]) -> None:
-        async with self._session(write=True) as session:
-            dialect = session.bind.dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            row = {"key": storage_key_string(key), "updated_at": utcnow(), **values}
-            row.setdefault("data", {})
-            stmt = insert(FsmRecord).values(**row)
-            update = {
-                k: v for k, v in row.items() if k != "key" and (k in values or k == "updated_at")
-            }
-            stmt = stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=update)
+    async def _read(self, key: StorageKey) -> Record:
+        skey = storage_key_string(key)
+        shared = current_session.get()
+        if shared is not None:
+            pending = shared.sync_session.info.get(_PENDING, {})
+            if (self, skey) in pending:
+                return pending[(self, skey)]
+        if skey in self._cache:
+            self._cache.move_to_end(skey)
+            return self._cache[skey]
+        async with self._session() as (session, _):
+            row = (
+                await session.execute(
+                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == skey)
+                )
+            ).first()
+        record: Record = (row[0], dict(row[1] or {})) if row else (None, {})
+        self._remember(skey, record)
+        return record
+
+    async def _write(self, key: StorageKey, record: Record) -> None:
+        skey = storage_key_string(key)
+        async with self._session() as (session, shared):
+            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            values = {"state": record[0], "data": record[1], "updated_at": utcnow()}
+            stmt = insert(FsmRecord).values(key=skey, **values)
+            stmt = stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=values)
             await session.execute(stmt)
+            if shared:
+                session.sync_session.info.setdefault(_PENDING, {})[(self, skey)] = record
+            else:
+                await session.commit()
+                self._remember(skey, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
-        await self._upsert(key, {"state": value})
+        _, data = await self._read(key)
+        await self._write(key, (value, data))
 
     async def get_state(self, key: StorageKey) -> str | None:
-        async with self._session(write=False) as session:
-            return await session.scalar(
-                select(FsmRecord.state).where(FsmRecord.key == storage_key_string(key))
-            )
+        return (await self._read(key))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._upsert(key, {"data": dict(data)})
+        state, _ = await self._read(key)
+        await self._write(key, (state, copy.deepcopy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        async with self._session(write=False) as session:
-            data = await session.scalar(
-                select(FsmRecord.data).where(FsmRecord.key == storage_key_string(key))
-            )
-        return dict(data or {})
+        return copy.deepcopy((await self._read(key))[1])
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_pending(session: Session) -> None:
+    """Committed FSM writes become visible in their storage's cache."""
+    for (storage, skey), record in session.info.pop(_PENDING, {}).items():
+        storage._remember(skey, record)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_pending(session: Session) -> None:
+    """Rolled-back FSM writes never reach the cache."""
+    session.info.pop(_PENDING, None)

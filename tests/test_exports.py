@@ -494,3 +494,25 @@ async def test_export_on_postgresql(tmp_path: Path) -> None:
         async with admin.begin() as conn:
             await conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         await admin.dispose()
+
+
+async def test_list_by_trade_with_a_trade_filter(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The institution view: counts by trade among people who chose one of its trades."""
+    from bot.exports import ExportFilter, list_by_trade
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade_async
+    from tests.factories import make_person
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/t.sqlite3")
+    await upgrade_async(engine)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await make_person(session, trades=("weld", "drive_b"))
+            await make_person(session, trades=("drive_b",))
+            await make_person(session, trades=("cooking",))
+            await session.commit()
+            counts = await list_by_trade(session, ExportFilter(trade_codes=["weld", "drive_b"]))
+        by_code = {c.code: c.people for c in counts}
+        assert by_code == {"drive_b": 2, "weld": 1}
+    finally:
+        await engine.dispose()

@@ -247,3 +247,34 @@ async def test_refusing_consent_stores_only_a_count(running_bot: RunningBot) -> 
             select(AnonymousCount.count).where(AnonymousCount.key == "consent_refused")
         )
     assert count == 1
+
+
+async def test_completed_survey_is_exported_and_delete_me_removes_it(
+    running_bot: RunningBot,
+) -> None:
+    from bot.exports import PREFERENCE_COLUMNS, ExportFilter, iter_preference_rows
+
+    user = running_bot.emu.user(2013, first_name="L", language_code="vi")
+    await run_to_trades(user, name="Lộc Văn Lâm")
+    reply = await user.ask("tieng han")
+    reply = await user.click(reply.button_texts[0])
+    reply = await user.click("Xong")
+    reply = await tap_until_summary(user, reply)
+    await user.click("✅ Xác nhận")
+
+    async def rows() -> list[dict[str, str]]:
+        async with running_bot.sessionmaker() as session:
+            return [
+                dict(zip(PREFERENCE_COLUMNS, row, strict=True))
+                async for row in iter_preference_rows(session, ExportFilter())
+            ]
+
+    exported = await rows()
+    assert len(exported) == 1
+    row = exported[0]
+    assert row["telegram_user_id"] == "2013" and row["full_name"] == "Lộc Văn Lâm"
+    assert row["trade_1_code"] == "korean" and row["trade_1_raw"] == "tieng han"
+    assert row["branch"] == "Quân đội" and row["discharge_month"] == "03/2026"
+    await user.ask("/delete_me")
+    await user.click("🗑 Xoá hết dữ liệu của tôi")
+    assert await rows() == []

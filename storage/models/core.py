@@ -98,7 +98,10 @@ class Answer(Base):
     """The current answer to one question: normalised ``value`` and the ``raw_text`` typed."""
 
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        Index("ix_answers_question_response", "question_id", "response_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     response_id: Mapped[int] = mapped_column(

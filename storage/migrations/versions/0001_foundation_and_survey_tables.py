@@ -102,6 +102,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_answers_response_id'), ['response_id'], unique=False)
+        batch_op.create_index('ix_answers_question_response', ['question_id', 'response_id'], unique=False)
 
     op.create_table('trade_preferences',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,6 +132,7 @@ def downgrade() -> None:
 
     op.drop_table('trade_preferences')
     with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.drop_index('ix_answers_question_response')
         batch_op.drop_index(batch_op.f('ix_answers_response_id'))
 
     op.drop_table('answers')

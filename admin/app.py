@@ -1,0 +1,82 @@
+"""App factory: ``create_app(settings, sessionmaker)`` builds the admin pages and the REST API."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from admin.deps import LoginRequired
+from admin.routes import accounts, api, exports, pages, people
+from admin.web import render
+from bot.config import Settings
+from storage.models.base import utcnow
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+ERROR_TITLES = {
+    400: "Bad request",
+    401: "Not logged in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    422: "Bad request",
+}
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if request.url.path.startswith("/api"):
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    title = ERROR_TITLES.get(exc.status_code, "Error")
+    return render(request, "error.html", exc.status_code, code=exc.status_code, title=title)
+
+
+async def _login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def create_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+    """The admin web app (pages, static files, REST API with OpenAPI at /api/openapi.json)."""
+    app = FastAPI(
+        title="xuatngu admin API",
+        version="1",
+        description="Returnee survey data for officers and partner systems (bearer tokens).",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = sessionmaker
+    app.state.clock = utcnow
+    app.state.dashboard_cache = {}
+    app.middleware("http")(_security_headers)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    for module in (pages, people, exports, accounts, api):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,107 @@
+"""FastAPI dependencies: database session, clock, the logged-in principal, CSRF, API bearer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.auth import Principal, session_principal, token_principal
+from admin.scope import can
+from admin.security import same
+
+SESSION_COOKIE = "xa_session"
+LANG_COOKIE = "xa_lang"
+LOGIN_CSRF_COOKIE = "xa_login_csrf"
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies when nobody is logged in (handled as a redirect)."""
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """A database session for the request."""
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+def now(request: Request) -> datetime:
+    """The app clock (tests replace ``app.state.clock``)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def client_ip(request: Request) -> str:
+    """The peer address (put a trusted proxy's real-IP handling in front if there is one)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def current_user(request: Request, db: Db) -> Principal:
+    """The logged-in admin user, or :class:`LoginRequired`."""
+    principal = await session_principal(db, request.cookies.get(SESSION_COOKIE), now(request))
+    if principal is None:
+        raise LoginRequired()
+    request.state.principal = principal
+    return principal
+
+
+User = Annotated[Principal, Depends(current_user)]
+
+
+def allowed(what: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency: the logged-in user, who must be allowed ``what`` (else 403)."""
+
+    async def dep(user: User) -> Principal:
+        if not can(user, what):
+            raise HTTPException(status_code=403)
+        return user
+
+    return dep
+
+
+async def csrf_checked(request: Request, user: User) -> Principal:
+    """The logged-in user after checking the form's CSRF token against the session's (else 403)."""
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not isinstance(token, str) or not same(token, user.csrf_token):
+        raise HTTPException(status_code=403, detail="csrf")
+    return user
+
+
+def allowed_post(what: str) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """Dependency for form POSTs: CSRF checked, then ``what`` must be allowed."""
+
+    async def dep(user: Annotated[Principal, Depends(csrf_checked)]) -> Principal:
+        if not can(user, what):
+            raise HTTPException(status_code=403)
+        return user
+
+    return dep
+
+
+bearer = HTTPBearer(auto_error=False, description="API client token created by an admin")
+
+
+async def api_client(
+    request: Request,
+    db: Db,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The API client of the bearer token (401 when missing or unknown)."""
+    token = creds.credentials if creds else None
+    principal = await token_principal(db, token, now(request))
+    if principal is None:
+        raise HTTPException(
+            status_code=401, detail="invalid token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return principal
+
+
+Client = Annotated[Principal, Depends(api_client)]

@@ -1,0 +1,1 @@
+"""Routers of the admin app: pages, exports, accounts and the REST API."""

@@ -1,0 +1,197 @@
+"""Admin-only pages: accounts (create, deactivate, reset password), API clients, audit log."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from admin import auth
+from admin.accounts import AccountError, create_api_client, create_user
+from admin.audit import audit
+from admin.auth import Principal
+from admin.deps import Db, allowed, allowed_post, client_ip, now
+from admin.routes.people import _commune_choices, _trade_choices
+from admin.scope import ALL_ROLES
+from admin.security import hash_password_async
+from admin.web import render
+from storage.models.admin import AdminUser, ApiClient, AuditEntry
+
+router = APIRouter(include_in_schema=False)
+ROLE_ORDER = ("admin", "provincial", "commune", "counsellor", "institution", "viewer")
+AUDIT_PAGE = 50
+
+
+async def _accounts_page(request: Request, db: Db, status: int = 200, **ctx: object) -> Response:
+    users = (await db.scalars(select(AdminUser).order_by(AdminUser.username))).all()
+    clients = (await db.scalars(select(ApiClient).order_by(ApiClient.name))).all()
+    return render(
+        request,
+        "accounts.html",
+        status,
+        users=users,
+        clients=clients,
+        roles=ROLE_ORDER,
+        communes=_commune_choices(request.state.principal),
+        trades=_trade_choices(),
+        **ctx,
+    )
+
+
+@router.get("/accounts")
+async def accounts_page(
+    request: Request, db: Db, user: Annotated[Principal, Depends(allowed("accounts"))]
+) -> Response:
+    """Accounts and API clients."""
+    return await _accounts_page(request, db)
+
+
+@router.post("/accounts")
+async def account_create(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed_post("accounts"))],
+    username: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(max_length=16)],
+    password: Annotated[str, Form(max_length=1024)],
+    commune: Annotated[list[str], Form()] = [],  # noqa: B006
+    trade: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Create an account."""
+    try:
+        account = await create_user(db, username, password, role, commune, trade)
+    except AccountError as exc:
+        await db.rollback()
+        return await _accounts_page(request, db, 400, error=str(exc))
+    detail = {
+        "username": account.username,
+        "role": role,
+        "communes": account.communes,
+        "trades": account.trades,
+    }
+    await audit(
+        db, actor=user.actor, action="account.created", detail=detail, ip=client_ip(request)
+    )
+    await db.commit()
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@router.post("/accounts/{account_id}")
+async def account_change(
+    request: Request,
+    db: Db,
+    account_id: int,
+    user: Annotated[Principal, Depends(allowed_post("accounts"))],
+    action: Annotated[str, Form(pattern="^(deactivate|activate|reset|unlock)$")],
+) -> Response:
+    """Deactivate, activate, unlock an account or reset its password (shown once)."""
+    account = await db.get(AdminUser, account_id)
+    if account is None:
+        raise HTTPException(status_code=404)
+    if account.id == user.id and action == "deactivate":
+        return await _accounts_page(request, db, 400, error="You cannot deactivate yourself.")
+    temp = None
+    if action in ("deactivate", "activate"):
+        account.active = action == "activate"
+        await auth.end_user_sessions(db, account.id)
+    elif action == "unlock":
+        account.locked_until, account.failed_logins = None, 0
+    else:
+        temp = secrets.token_urlsafe(12)
+        account.password_hash = await hash_password_async(temp)
+        account.password_changed_at = now(request)
+        account.locked_until, account.failed_logins = None, 0
+        await auth.end_user_sessions(db, account.id)
+    detail = {"username": account.username}
+    await audit(
+        db, actor=user.actor, action=f"account.{action}", detail=detail, ip=client_ip(request)
+    )
+    await db.commit()
+    if temp:
+        return await _accounts_page(request, db, reset_for=account.username, temp_password=temp)
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@router.post("/api-clients")
+async def api_client_create(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed_post("accounts"))],
+    name: Annotated[str, Form(max_length=64)],
+    role: Annotated[str, Form(max_length=16)],
+    commune: Annotated[list[str], Form()] = [],  # noqa: B006
+    trade: Annotated[list[str], Form()] = [],  # noqa: B006
+) -> Response:
+    """Create an API client; its token is shown once."""
+    try:
+        client, token = await create_api_client(db, name, role, commune, trade, user.name)
+    except AccountError as exc:
+        await db.rollback()
+        return await _accounts_page(request, db, 400, error=str(exc))
+    detail = {
+        "client": client.name,
+        "role": role,
+        "communes": client.communes,
+        "trades": client.trades,
+    }
+    await audit(
+        db, actor=user.actor, action="api_client.created", detail=detail, ip=client_ip(request)
+    )
+    await db.commit()
+    return await _accounts_page(request, db, new_client=client.name, new_token=token)
+
+
+@router.post("/api-clients/{client_id}")
+async def api_client_change(
+    request: Request,
+    db: Db,
+    client_id: int,
+    user: Annotated[Principal, Depends(allowed_post("accounts"))],
+    action: Annotated[str, Form(pattern="^(deactivate|activate)$")],
+) -> Response:
+    """Deactivate or reactivate an API client."""
+    client = await db.get(ApiClient, client_id)
+    if client is None:
+        raise HTTPException(status_code=404)
+    client.active = action == "activate"
+    await audit(
+        db,
+        actor=user.actor,
+        action=f"api_client.{action}",
+        detail={"client": client.name},
+        ip=client_ip(request),
+    )
+    await db.commit()
+    return RedirectResponse("/accounts", status_code=303)
+
+
+@router.get("/audit")
+async def audit_page(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed("audit"))],
+    action: Annotated[str, Query(max_length=64)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    """The audit log, newest first, filterable by action prefix."""
+    conds = [AuditEntry.action.startswith(action, autoescape=True)] if action else []
+    total = int(await db.scalar(select(func.count()).select_from(AuditEntry).where(*conds)) or 0)
+    entries = (
+        await db.scalars(
+            select(AuditEntry)
+            .where(*conds)
+            .order_by(AuditEntry.id.desc())
+            .offset((page - 1) * AUDIT_PAGE)
+            .limit(AUDIT_PAGE)
+        )
+    ).all()
+    pages = max(1, -(-total // AUDIT_PAGE))
+    return render(
+        request, "audit.html", entries=entries, action=action, page=page, pages=pages, total=total
+    )
+
+
+assert set(ROLE_ORDER) == ALL_ROLES

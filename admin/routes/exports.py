@@ -1,0 +1,122 @@
+"""Export page: the preference export as CSV or XLSX (streamed), counts per commune and trade."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from admin.audit import audit
+from admin.auth import Principal
+from admin.deps import Db, allowed, allowed_post, client_ip
+from admin.queries import export_trade_counts
+from admin.routes.people import _commune_choices, _trade_choices
+from admin.scope import commune_scope, limit_codes
+from admin.web import lang_of, render
+from bot import exports
+
+router = APIRouter(include_in_schema=False)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def scoped_filter(
+    user: Principal,
+    communes: list[str],
+    trades: list[str],
+    date_from: str = "",
+    date_to: str = "",
+    completed_only: bool = True,
+) -> exports.ExportFilter:
+    """The export filter asked for, cut down to what the user may export."""
+    communes = [c for c in communes if c]
+    trades = [t for t in trades if t]
+    trade_codes: list[str] | None = trades or None
+    sharing = False
+    if user.role == "institution":
+        trade_codes = [t for t in trades if t in user.trades] if trades else list(user.trades)
+        sharing = True
+    return exports.ExportFilter(
+        commune_codes=limit_codes(communes, commune_scope(user)),
+        date_from=_day(date_from),
+        date_to=_day(date_to),
+        trade_codes=trade_codes,
+        completed_only=completed_only,
+        consent_sharing_only=sharing,
+    )
+
+
+@router.get("/exports")
+async def exports_page(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed("exports"))],
+    commune: Annotated[list[str], Query()] = [],  # noqa: B006
+    trade: Annotated[list[str], Query()] = [],  # noqa: B006
+    date_from: str = "",
+    date_to: str = "",
+) -> Response:
+    """Export form with the row count and lists per commune and per trade."""
+    flt = scoped_filter(user, commune[:50], trade[:50], date_from, date_to)
+    return render(
+        request,
+        "exports.html",
+        count=await exports.count_preference_rows(db, flt),
+        by_commune=await exports.list_by_commune(db, flt),
+        by_trade=await export_trade_counts(db, flt, lang_of(request)),
+        communes=_commune_choices(user),
+        trades=_trade_choices(),
+        chosen_communes=set(commune),
+        chosen_trades=set(trade),
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+@router.post("/exports/download")
+async def export_download(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed_post("exports"))],
+    fmt: Annotated[str, Form(pattern="^(csv|xlsx)$")] = "xlsx",
+    commune: Annotated[list[str], Form()] = [],  # noqa: B006
+    trade: Annotated[list[str], Form()] = [],  # noqa: B006
+    date_from: Annotated[str, Form(max_length=10)] = "",
+    date_to: Annotated[str, Form(max_length=10)] = "",
+    completed_only: Annotated[bool, Form()] = False,
+) -> Response:
+    """Stream the preference export; the audit log records who, the filter and the row count."""
+    flt = scoped_filter(user, commune[:50], trade[:50], date_from, date_to, completed_only)
+    rows = await exports.count_preference_rows(db, flt)
+    await audit(
+        db,
+        actor=user.actor,
+        action=f"export.{fmt}",
+        detail={
+            "rows": rows,
+            "communes": list(flt.commune_codes) if flt.commune_codes is not None else "all",
+            "trades": list(flt.trade_codes) if flt.trade_codes is not None else "all",
+            "date_from": date_from,
+            "date_to": date_to,
+            "completed_only": completed_only,
+            "consent_sharing_only": flt.consent_sharing_only,
+        },
+        ip=client_ip(request),
+    )
+    await db.commit()
+    factory = request.app.state.sessionmaker
+    lang = lang_of(request)
+    name = exports.export_filename(fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        body = exports.stream_csv(factory, flt, lang=lang)
+        return StreamingResponse(body, media_type=exports.CSV_MEDIA_TYPE, headers=headers)
+    body = exports.stream_xlsx(factory, flt, lang=lang)
+    return StreamingResponse(body, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)

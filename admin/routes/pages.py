@@ -1,0 +1,210 @@
+"""Login, logout, language, password change, dashboard and survey content pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from admin import auth
+from admin.audit import audit
+from admin.auth import Principal
+from admin.deps import (
+    LANG_COOKIE,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Db,
+    allowed,
+    client_ip,
+    csrf_checked,
+    now,
+)
+from admin.i18n import LANGUAGES
+from admin.queries import Dashboard, dashboard
+from admin.security import (
+    hash_password_async,
+    new_token,
+    password_problem,
+    same,
+    verify_password_async,
+)
+from admin.survey_view import survey_questions
+from admin.web import render
+from storage.models.admin import AdminUser
+
+router = APIRouter(include_in_schema=False)
+DASHBOARD_TTL = timedelta(seconds=30)  # figures may be this old; keeps a busy dashboard cheap
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site relative redirect targets."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def set_cookie(request: Request, response: Response, name: str, value: str, **kw: Any) -> None:
+    """Set an HttpOnly, SameSite=Lax cookie; Secure follows settings.cookie_secure."""
+    response.set_cookie(
+        name,
+        value,
+        httponly=True,
+        samesite="lax",
+        secure=bool(request.app.state.settings.cookie_secure),
+        **kw,
+    )
+
+
+def _login_page(request: Request, status: int = 200, error: str = "", nxt: str = "/") -> Response:
+    token = new_token(24)
+    resp = render(request, "login.html", status, login_csrf=token, error=error, next=nxt)
+    set_cookie(request, resp, LOGIN_CSRF_COOKIE, token, path="/login", max_age=3600)
+    return resp
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/") -> Response:
+    """The login form."""
+    return _login_page(request, nxt=safe_next(next))
+
+
+@router.post("/login")
+async def login_submit(
+    request: Request,
+    db: Db,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=512)] = "/",
+) -> Response:
+    """Check credentials (throttled), start a session and set its cookie."""
+    if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        raise HTTPException(status_code=403, detail="csrf")
+    at = now(request)
+    ip = client_ip(request)
+    result = await auth.login(db, username, password, ip, at)
+    if result.status != "ok" or result.user is None:
+        await db.commit()
+        error = "locked" if result.status == "locked" else "bad"
+        return _login_page(request, 429 if error == "locked" else 401, error, safe_next(next))
+    token = await auth.start_session(db, result.user, ip, at)
+    await auth.purge_expired(db, at)
+    await db.commit()
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    set_cookie(
+        request,
+        resp,
+        SESSION_COOKIE,
+        token,
+        path="/",
+        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
+    )
+    resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return resp
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, db: Db, user: Annotated[Principal, Depends(csrf_checked)]
+) -> Response:
+    """End the session."""
+    await auth.end_session(db, request.cookies.get(SESSION_COOKIE))
+    await audit(db, actor=user.actor, action="logout", detail={}, ip=client_ip(request))
+    await db.commit()
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
+@router.get("/lang/{code}")
+async def switch_language(request: Request, code: str, next: str = "/") -> Response:
+    """Switch the page language (cookie) and go back."""
+    if code not in LANGUAGES:
+        raise HTTPException(status_code=404)
+    resp = RedirectResponse(safe_next(next), status_code=303)
+    set_cookie(request, resp, LANG_COOKIE, code, path="/", max_age=365 * 86400)
+    return resp
+
+
+@router.get("/password")
+async def password_form(
+    request: Request, user: Annotated[Principal, Depends(allowed("dashboard"))]
+) -> Response:
+    """The password change form."""
+    return render(request, "password.html")
+
+
+@router.post("/password")
+async def password_submit(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(csrf_checked)],
+    current: Annotated[str, Form(max_length=1024)] = "",
+    new: Annotated[str, Form(max_length=1024)] = "",
+    confirm: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    """Change one's own password; other sessions are ended."""
+    account = await db.get(AdminUser, user.id)
+    if account is None:
+        raise HTTPException(status_code=404)
+    error = None
+    if not await verify_password_async(account.password_hash, current):
+        error = "Current password is wrong."
+    elif new != confirm:
+        error = "The two new passwords differ."
+    else:
+        error = password_problem(new)
+    if error:
+        return render(request, "password.html", 400, error=error)
+    at = now(request)
+    account.password_hash = await hash_password_async(new)
+    account.password_changed_at = at
+    await auth.end_user_sessions(db, account.id)
+    token = await auth.start_session(db, account, client_ip(request), at)
+    await audit(
+        db, actor=user.actor, action="account.password_changed", detail={}, ip=client_ip(request)
+    )
+    await db.commit()
+    resp = render(request, "password.html", done=True)
+    set_cookie(
+        request,
+        resp,
+        SESSION_COOKIE,
+        token,
+        path="/",
+        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
+    )
+    return resp
+
+
+@router.get("/")
+async def dashboard_page(
+    request: Request,
+    db: Db,
+    user: Annotated[Principal, Depends(allowed("dashboard"))],
+    year: int | None = None,
+) -> Response:
+    """Counts, KPIs against targets, demand by trade, survey funnel."""
+    if year is not None and not 1990 <= year <= 2100:
+        year = None
+    cache: dict[tuple[Any, ...], tuple[datetime, Dashboard]] = request.app.state.dashboard_cache
+    key = (user.role, user.communes, user.trades, user.id if user.role == "counsellor" else 0, year)
+    at = now(request)
+    hit = cache.get(key)
+    if hit is None or hit[0] <= at:
+        if len(cache) > 500:
+            cache.clear()
+        hit = (at + DASHBOARD_TTL, await dashboard(request.app.state.sessionmaker, user, year))
+        cache[key] = hit
+    return render(request, "dashboard.html", d=hit[1])
+
+
+@router.get("/survey")
+async def survey_page(
+    request: Request, user: Annotated[Principal, Depends(allowed("survey"))]
+) -> Response:
+    """The current survey questions as people read them."""
+    version, questions, problem = survey_questions()
+    return render(request, "survey.html", version=version, questions=questions, problem=problem)

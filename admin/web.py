@@ -1,0 +1,85 @@
+"""Template rendering with the request's language, principal, CSRF token and navigation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from admin.deps import LANG_COOKIE
+from admin.i18n import pick, translator
+from admin.scope import can
+from bot import labels
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+NAV = (
+    ("dashboard", "/", "Dashboard"),
+    ("people", "/people", "People"),
+    ("callbacks", "/callbacks", "Call-backs"),
+    ("exports", "/exports", "Exports"),
+    ("survey", "/survey", "Survey"),
+    ("audit", "/audit", "Audit log"),
+    ("accounts", "/accounts", "Accounts"),
+)
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+
+def _local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+
+
+def _month(value: Any) -> str:
+    return f"{value.month:02d}/{value.year}" if value else ""
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.0f}%"
+
+
+def _safe(fn: Any) -> Any:
+    """Label look-ups must never break a page (content files may be missing)."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> str:
+        try:
+            return str(fn(*args, **kwargs))
+        except Exception:
+            return str(args[0] if args and args[0] is not None else "")
+
+    return wrapper
+
+
+templates.env.filters.update(local=_local, month=_month, pct=_pct)
+templates.env.globals.update(
+    trade_name=_safe(labels.trade_name),
+    commune_name=_safe(labels.commune_name),
+    option_label=_safe(labels.option_label),
+)
+
+
+def lang_of(request: Request) -> str:
+    """The page language from the cookie (Vietnamese by default)."""
+    return pick(request.cookies.get(LANG_COOKIE))
+
+
+def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
+    """Render a template with the shared context."""
+    lang = lang_of(request)
+    principal = getattr(request.state, "principal", None)
+    nav = [item for item in NAV if principal is not None and can(principal, item[0])]
+    context = {
+        "request": request,
+        "_": translator(lang),
+        "lang": lang,
+        "user": principal,
+        "csrf": principal.csrf_token if principal else "",
+        "nav": nav,
+        **ctx,
+    }
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,161 @@
+"""``xuatngu admin …``: admin accounts, API tokens and the admin web server on its own."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings, SettingsError, get_settings
+
+admin_app = typer.Typer(
+    help="Admin backend: accounts, API tokens, web server.", no_args_is_help=True
+)
+T = TypeVar("T")
+ROLE_HELP = "admin | provincial | commune | counsellor | institution | viewer"
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` with a session on a migrated database."""
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await work(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():
+        typer.echo("No terminal to ask for a password: pass --password-stdin.", err=True)
+        raise typer.Exit(2)
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@admin_app.command("create-user")
+def create_user_cmd(
+    username: str = typer.Argument(..., help="login name (lower case letters, digits, . _ -)"),
+    role: str = typer.Option(..., "--role", help=ROLE_HELP),
+    commune: list[str] = typer.Option([], "--commune", help="commune code (repeat)"),
+    trade: list[str] = typer.Option([], "--trade", help="trade code taught (repeat)"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="read the password from stdin"
+    ),
+) -> None:
+    """Create an admin account (asks for the password when run in a terminal)."""
+    from admin.accounts import AccountError, create_user
+    from admin.audit import audit
+
+    settings = _settings()
+    password = _read_password(password_stdin)
+
+    async def work(session: AsyncSession) -> str:
+        user = await create_user(session, username, password, role, commune, trade)
+        detail = {
+            "username": user.username,
+            "role": role,
+            "communes": user.communes,
+            "trades": user.trades,
+        }
+        await audit(session, actor="cli", action="account.created", detail=detail)
+        return user.username
+
+    try:
+        name = _with_db(settings, work)
+    except AccountError as exc:
+        typer.echo(f"Cannot create the account: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Account {name} ({role}) created.")
+
+
+@admin_app.command("create-token")
+def create_token_cmd(
+    name: str = typer.Argument(..., help="API client name"),
+    role: str = typer.Option(..., "--role", help=ROLE_HELP),
+    commune: list[str] = typer.Option([], "--commune", help="commune code (repeat)"),
+    trade: list[str] = typer.Option([], "--trade", help="trade code (repeat)"),
+) -> None:
+    """Create an API client and print its bearer token once."""
+    from admin.accounts import AccountError, create_api_client
+    from admin.audit import audit
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> str:
+        client, token = await create_api_client(session, name, role, commune, trade, "cli")
+        detail = {"client": client.name, "role": role, "communes": client.communes}
+        await audit(session, actor="cli", action="api_client.created", detail=detail)
+        return token
+
+    try:
+        token = _with_db(settings, work)
+    except AccountError as exc:
+        typer.echo(f"Cannot create the API client: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+@admin_app.command("list-users")
+def list_users_cmd() -> None:
+    """List admin accounts."""
+    from storage.models.admin import AdminUser
+
+    settings = _settings()
+
+    async def work(session: AsyncSession) -> list[AdminUser]:
+        return list((await session.scalars(select(AdminUser).order_by(AdminUser.username))).all())
+
+    for u in _with_db(settings, work):
+        scope = ",".join([*u.communes, *u.trades])
+        state = "active" if u.active else "deactivated"
+        typer.echo(f"{u.username}\t{u.role}\t{state}\t{scope}")
+
+
+@admin_app.command("serve")
+def serve_cmd(
+    host: str | None = typer.Option(None, help="default: ADMIN_HOST"),
+    port: int | None = typer.Option(None, help="default: ADMIN_PORT"),
+) -> None:
+    """Serve the admin web app alone with uvicorn (migrates the database first)."""
+    import uvicorn
+
+    from admin.app import create_app
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    engine = create_engine(settings.database_url)
+    app = create_app(settings, create_sessionmaker(engine))
+    uvicorn.run(
+        app,
+        host=host or settings.admin_host,
+        port=port if port is not None else settings.admin_port,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )

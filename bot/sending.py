@@ -1,0 +1,163 @@
+"""The one sender every outgoing bulk message goes through (scheduler and broadcasts).
+
+It keeps Telegram's limits for the whole process: a global token bucket (~25 messages/s) and a
+bucket per chat (~1 message/s). A 429 answer pauses *every* send for ``retry_after`` seconds and
+the message is retried; a 403 (the person blocked the bot) is reported through ``on_blocked``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[Any]]
+BlockedCallback = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to one message: sent, refused because blocked, or failed."""
+
+    ok: bool
+    message_id: int | None = None
+    blocked: bool = False
+    error: str | None = None
+
+
+class SenderProtocol(Protocol):
+    """What the scheduler needs from a sender (tests pass a fake that records)."""
+
+    async def send_text(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> SendResult: ...
+
+
+class TokenBucket:
+    """A token bucket refilled continuously at ``rate`` tokens per second up to ``capacity``."""
+
+    __slots__ = ("capacity", "clock", "rate", "stamp", "tokens")
+
+    def __init__(self, rate: float, capacity: float, clock: Clock) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = capacity
+        self.clock = clock
+        self.stamp = clock()
+
+    def wait_time(self) -> float:
+        """Seconds until one token is there (0 when one is there now)."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1.0 - 1e-9 else (1.0 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        """Use one token (only after ``wait_time() == 0``)."""
+        self.tokens -= 1.0
+
+
+class Sender:
+    """Rate-limited sending through an aiogram ``Bot``, shared by everything that sends."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        global_rate: float = 25.0,
+        per_chat_rate: float = 1.0,
+        per_chat_burst: float = 1.0,
+        on_blocked: BlockedCallback | None = None,
+        max_retries: int = 3,
+        parse_mode: str = "HTML",
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.on_blocked = on_blocked
+        self.max_retries = max_retries
+        self.parse_mode = parse_mode
+        self._clock = clock
+        self._sleep = sleep
+        self._global = TokenBucket(global_rate, max(1.0, global_rate), clock)
+        self._per_chat_rate = per_chat_rate
+        self._per_chat_burst = per_chat_burst
+        self._chats: dict[int, TokenBucket] = {}
+        self._paused_until = 0.0
+        self.pauses = 0  # how many 429 answers paused the sender (for logs and tests)
+
+    def _chat_bucket(self, chat_id: int) -> TokenBucket:
+        """The bucket of one chat; idle full buckets are forgotten when there are many."""
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            if len(self._chats) > 10_000:
+                self._forget_idle()
+            bucket = TokenBucket(self._per_chat_rate, self._per_chat_burst, self._clock)
+            self._chats[chat_id] = bucket
+        return bucket
+
+    def _forget_idle(self) -> None:
+        """Drop buckets untouched long enough to be full again."""
+        horizon = self._clock() - self._per_chat_burst / self._per_chat_rate
+        self._chats = {k: b for k, b in self._chats.items() if b.stamp > horizon}
+
+    async def wait_turn(self, chat_id: int) -> None:
+        """Wait until the global pause is over and both buckets have a token, then take them."""
+        while True:
+            pause = self._paused_until - self._clock()
+            chat = self._chat_bucket(chat_id)
+            wait = max(pause, self._global.wait_time(), chat.wait_time())
+            if wait <= 0:
+                self._global.take()
+                chat.take()
+                return
+            await self._sleep(max(wait, 0.001))
+
+    def pause(self, seconds: float) -> None:
+        """Stop every send for ``seconds`` (a 429 answer)."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self.pauses += 1
+
+    async def send(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> SendResult:
+        """Run one Bot API call for ``chat_id`` under the limits (broadcasts of any kind)."""
+        for _attempt in range(self.max_retries + 1):
+            await self.wait_turn(chat_id)
+            try:
+                message = await call()
+            except TelegramRetryAfter as exc:
+                log.warning("429 from Telegram: every sender waits %ss", exc.retry_after)
+                self.pause(float(exc.retry_after))
+                continue
+            except TelegramForbiddenError as exc:
+                if self.on_blocked is not None:
+                    await self.on_blocked(chat_id)
+                return SendResult(ok=False, blocked=True, error=exc.message[:64])
+            except TelegramAPIError as exc:  # includes network errors: not retried (at most once)
+                return SendResult(ok=False, error=f"{type(exc).__name__}: {exc.message}"[:64])
+            return SendResult(ok=True, message_id=getattr(message, "message_id", None))
+        return SendResult(ok=False, error="too many 429 answers")
+
+    async def send_text(
+        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    ) -> SendResult:
+        """Send one HTML text message with optional inline buttons."""
+        return await self.send(
+            chat_id,
+            lambda: self.bot.send_message(
+                chat_id, text, parse_mode=self.parse_mode, reply_markup=reply_markup
+            ),
+        )

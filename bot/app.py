@@ -123,6 +123,10 @@ class BotApp:
     with_scheduler: bool = True
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # the admin backend and the scheduler hold connections while streaming or sending,
+    # so they get their own pool and never make the bot wait for one
+    side_engine: AsyncEngine | None = None
+    side_sessionmaker: async_sessionmaker[AsyncSession] | None = None
     bot: Bot | None = None
     dp: Dispatcher | None = None
     emulator: Any = None
@@ -142,6 +146,8 @@ class BotApp:
         self.engine = create_engine(s.database_url)
         self.sessionmaker = create_sessionmaker(self.engine)
         await upgrade_async(self.engine)
+        self.side_engine = create_engine(s.database_url, pool_size=5, max_overflow=5)
+        self.side_sessionmaker = create_sessionmaker(self.side_engine)
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
         if s.demo_mode and not self.api_base:
@@ -209,7 +215,7 @@ class BotApp:
 
         from admin.app import create_app
 
-        app = create_app(self.settings, self.sessionmaker)
+        app = create_app(self.settings, self.side_sessionmaker)
         config = uvicorn.Config(
             app,
             host=self.settings.admin_host,
@@ -245,8 +251,9 @@ class BotApp:
             await self.bot.session.close()
         if self.emulator is not None:
             await self.emulator.stop()
-        if self.engine is not None:
-            await self.engine.dispose()
+        for engine in (self.engine, self.side_engine):
+            if engine is not None:
+                await engine.dispose()
 
 
 async def run(settings: Settings) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import logging
+import os
 import signal
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
 from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
+from bot.sending import Sender
+from bot.timeline import run_scheduler
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
@@ -189,23 +191,18 @@ class BotApp:
             )
         )
 
-    def _make_sender(self) -> Any:
-        try:
-            from bot.sending import Sender
-        except ImportError:
-            return None
-        assert self.bot is not None and self.sessionmaker is not None
+    def _side(self) -> async_sessionmaker[AsyncSession]:
+        assert self.side_sessionmaker is not None, "start() builds it"
+        return self.side_sessionmaker
+
+    def _make_sender(self) -> Sender:
+        assert self.bot is not None
         return Sender(self.bot)
 
-    def _start_scheduler(self, sender: Any) -> None:
-        try:
-            from bot.timeline import run_scheduler
-        except ImportError:
-            log.warning("scheduler not available")
-            return
+    def _start_scheduler(self, sender: Sender) -> None:
         self.tasks.append(
             asyncio.create_task(
-                run_scheduler(self.sessionmaker, sender, self.settings, self._stop),
+                run_scheduler(self._side(), sender, self.settings, self._stop),
                 name="scheduler",
             )
         )
@@ -215,7 +212,7 @@ class BotApp:
 
         from admin.app import create_app
 
-        app = create_app(self.settings, self.side_sessionmaker)
+        app = create_app(self.settings, self._side())
         config = uvicorn.Config(
             app,
             host=self.settings.admin_host,
@@ -224,7 +221,7 @@ class BotApp:
             lifespan="on",
         )
         self._admin_server = uvicorn.Server(config)
-        self._admin_server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self._admin_server.install_signal_handlers = lambda: None
         self.tasks.append(asyncio.create_task(self._admin_server.serve(), name="admin"))
         for _ in range(100):
             if self._admin_server.started:

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from bot.config import SettingsError, get_settings
+from bot.config import Settings, SettingsError, get_settings
 
 app = typer.Typer(help="xuatngu: career counselling bot for young people returning from service.")
 db_app = typer.Typer(help="Database schema.")
@@ -17,7 +17,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:

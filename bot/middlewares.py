@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import people
 from storage import people as repo
-from storage.fsm import current_session
+from storage.fsm import current_session, has_staged_writes
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class CommitBeforeSendMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         session = current_session.get()
-        if session is not None and session.in_transaction():
+        if session is not None and (session.in_transaction() or has_staged_writes(session)):
             await session.commit()
         return await make_request(bot, method)
 

@@ -45,10 +45,10 @@ def survey() -> Survey:
 
 async def open_state(session: AsyncSession, person: Person) -> SurveyState:
     """The person's current response (created on first use) and its answers."""
-    response = await repo.latest_response(session, person)
+    response, answers = await repo.latest_with_answers(session, person)
     if response is None:
         response = await repo.create_response(session, person, survey().version)
-    return SurveyState(response, await repo.answers_of(session, response))
+    return SurveyState(response, answers)
 
 
 def current_question(state: SurveyState) -> Question | None:

@@ -105,7 +105,7 @@ async def erase_confirmed(
     await people.erase(session, person)
     await state.clear()
     await query.answer()
-    if query.message is not None:
+    if isinstance(query.message, Message):
         await query.message.edit_text(
             _("Đã xoá toàn bộ dữ liệu của bạn. Nếu muốn bắt đầu lại, gõ /start.")
         )
@@ -114,7 +114,7 @@ async def erase_confirmed(
 async def erase_cancelled(query: CallbackQuery) -> None:
     """Keep the data."""
     await query.answer()
-    if query.message is not None:
+    if isinstance(query.message, Message):
         await query.message.edit_text(_("Dữ liệu của bạn vẫn được giữ nguyên."))
 
 

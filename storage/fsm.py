@@ -18,11 +18,10 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 from sqlalchemy import event, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from storage.dialect import insert_for
 from storage.models import FsmRecord
 from storage.models.base import utcnow
 
@@ -92,17 +91,17 @@ class SqlStorage(BaseStorage):
 
     async def _write(self, key: StorageKey, record: Record) -> None:
         skey = storage_key_string(key)
-        async with self._session() as (session, shared):
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            values = {"state": record[0], "data": record[1], "updated_at": utcnow()}
-            stmt = insert(FsmRecord).values(key=skey, **values)
-            stmt = stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=values)
-            await session.execute(stmt)
-            if shared:
-                session.sync_session.info.setdefault(_PENDING, {})[(self, skey)] = record
-            else:
-                await session.commit()
-                self._remember(skey, record)
+        if await self._read(key) == record:
+            return  # unchanged: nothing to write
+        shared = current_session.get()
+        if shared is not None:
+            # staged: written once per key just before the update's transaction commits
+            shared.sync_session.info.setdefault(_PENDING, {})[(self, skey)] = record
+            return
+        async with self._sessionmaker() as session:
+            await session.execute(_upsert(session.get_bind().dialect.name, skey, record))
+            await session.commit()
+        self._remember(skey, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -121,6 +120,27 @@ class SqlStorage(BaseStorage):
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""
+
+
+def has_staged_writes(session: AsyncSession) -> bool:
+    """True when FSM writes wait for this session's commit."""
+    return bool(session.sync_session.info.get(_PENDING))
+
+
+def _upsert(dialect: str, skey: str, record: Record) -> Any:
+    values = {"state": record[0], "data": record[1], "updated_at": utcnow()}
+    stmt = insert_for(dialect, FsmRecord).values(key=skey, **values)
+    return stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=values)
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Write the staged FSM records in the transaction that is about to commit."""
+    pending = session.info.get(_PENDING)
+    if pending:
+        dialect = session.get_bind().dialect.name
+        for (_, skey), record in pending.items():
+            session.execute(_upsert(dialect, skey, record))
 
 
 @event.listens_for(Session, "after_commit")

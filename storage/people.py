@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import dialect_insert
 from storage.models import AnonymousCount, Person, ProcessedUpdate
-
-
-def _insert_for(session: AsyncSession):  # type: ignore[no-untyped-def]
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
@@ -54,8 +49,7 @@ async def mark_blocked(session: AsyncSession, *, chat_id: int, when: datetime) -
 
 async def bump_count(session: AsyncSession, key: str, by: int = 1) -> None:
     """Increment an anonymous counter."""
-    insert = _insert_for(session)
-    stmt = insert(AnonymousCount).values(key=key, count=by)
+    stmt = dialect_insert(session, AnonymousCount).values(key=key, count=by)
     stmt = stmt.on_conflict_do_update(
         index_elements=[AnonymousCount.key], set_={"count": AnonymousCount.count + by}
     )
@@ -70,8 +64,7 @@ async def get_count(session: AsyncSession, key: str) -> int:
 
 async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
     """Record an update id; False when it was handled before (a repeated update)."""
-    insert = _insert_for(session)
-    stmt = insert(ProcessedUpdate).values(bot_id=bot_id, update_id=update_id)
+    stmt = dialect_insert(session, ProcessedUpdate).values(bot_id=bot_id, update_id=update_id)
     stmt = stmt.on_conflict_do_nothing(
         index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id]
     )

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialect import dialect_insert
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 
 
-async def latest_response(session: AsyncSession, person: Person) -> SurveyResponse | None:
-    """The person's current (latest) survey response."""
-    return await session.scalar(
-        select(SurveyResponse)
+async def latest_with_answers(
+    session: AsyncSession, person: Person
+) -> tuple[SurveyResponse | None, dict[str, Any]]:
+    """The latest response and its answers (question id → value), in one query."""
+    latest = (
+        select(func.max(SurveyResponse.id))
         .where(SurveyResponse.person_id == person.id)
-        .order_by(SurveyResponse.id.desc())
-        .limit(1)
+        .scalar_subquery()
     )
+    rows = (
+        await session.execute(
+            select(SurveyResponse, Answer.question_id, Answer.value)
+            .outerjoin(Answer, Answer.response_id == SurveyResponse.id)
+            .where(SurveyResponse.id == latest)
+        )
+    ).all()
+    if not rows:
+        return None, {}
+    return rows[0][0], {qid: value for _, qid, value in rows if qid is not None}
 
 
 async def create_response(session: AsyncSession, person: Person, version: str) -> SurveyResponse:
@@ -26,14 +38,6 @@ async def create_response(session: AsyncSession, person: Person, version: str) -
     session.add(response)
     await session.flush()
     return response
-
-
-async def answers_of(session: AsyncSession, response: SurveyResponse) -> dict[str, Any]:
-    """question id → stored value."""
-    rows = await session.execute(
-        select(Answer.question_id, Answer.value).where(Answer.response_id == response.id)
-    )
-    return dict(rows.all())
 
 
 async def upsert_answer(
@@ -45,31 +49,30 @@ async def upsert_answer(
     raw_text: str | None,
     version: str,
 ) -> None:
-    """Store (or replace) one answer; the version of the survey it answered is kept with it."""
-    answer = await session.scalar(
-        select(Answer).where(Answer.response_id == response.id, Answer.question_id == question_id)
-    )
+    """Store (or replace) one answer in one statement, with the survey version it answered."""
     now = utcnow()
-    if answer is None:
-        session.add(
-            Answer(
-                response_id=response.id,
-                question_id=question_id,
-                value=value,
-                raw_text=raw_text,
-                survey_version=version,
-                answered_at=now,
-            )
-        )
-    else:
-        answer.value = value
-        answer.raw_text = raw_text
-        answer.survey_version = version
-        answer.answered_at = now
-        answer.changed_count += 1
-    response.survey_version = version
-    response.updated_at = now
-    await session.flush()
+    stmt = dialect_insert(session, Answer).values(
+        response_id=response.id,
+        question_id=question_id,
+        value=value,
+        raw_text=raw_text,
+        survey_version=version,
+        answered_at=now,
+        changed_count=0,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Answer.response_id, Answer.question_id],
+        set_={
+            "value": stmt.excluded.value,
+            "raw_text": stmt.excluded.raw_text,
+            "survey_version": stmt.excluded.survey_version,
+            "answered_at": stmt.excluded.answered_at,
+            "changed_count": Answer.changed_count + 1,
+        },
+    )
+    await session.execute(stmt)
+    if response.survey_version != version:
+        response.survey_version = version
 
 
 async def delete_answers(session: AsyncSession, response: SurveyResponse, ids: list[str]) -> None:

@@ -19,6 +19,7 @@ from tests.conftest import ARTIFACTS, REQUIRE_SERVICES, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
+HAVE_CHROMIUM = CHROMIUM.exists()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -104,7 +105,7 @@ async def test_demo_mode_runs_everything_on_localhost(demo: Demo) -> None:
 
 @pytest.mark.browser
 async def test_web_chat_in_headless_chromium(demo: Demo) -> None:
-    if not CHROMIUM.exists():
+    if not HAVE_CHROMIUM:
         if REQUIRE_SERVICES:
             pytest.fail("Debian chromium is missing (.ci/run installs it)")
         pytest.skip("Debian chromium not installed (apt-get install chromium)")

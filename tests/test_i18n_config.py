@@ -32,7 +32,8 @@ def test_handlers_have_no_inline_user_text() -> None:
     for path in (ROOT / "handlers").glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("answer", "edit_text"):
+            method = getattr(node.func, "attr", "") if isinstance(node, ast.Call) else ""
+            if method in ("answer", "edit_text"):
                 for arg in node.args:
                     assert not isinstance(arg, ast.Constant), f"{path.name}:{node.lineno}"
 

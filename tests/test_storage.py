@@ -1,4 +1,4 @@
-"""Storage: migrations, FSM state in the database and in Redis, repeated updates; SQLite and PostgreSQL."""
+"""Storage on SQLite and PostgreSQL: migrations, FSM state (database, Redis), repeated updates."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ async def test_migrations_up_and_down(any_db_url: str) -> None:
         assert await pending_revisions(engine) == []
         async with engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-        assert {"people", "answers", "trade_preferences", "fsm_states", "processed_updates"} <= tables
+        expected = {"people", "answers", "trade_preferences", "fsm_states", "processed_updates"}
+        assert expected <= tables
 
         def _down(conn: object) -> None:
             cfg = alembic_config()

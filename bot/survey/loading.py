@@ -99,12 +99,21 @@ _ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#\d+);")
 
 def load_survey(path: Path | str | None = None) -> Survey:
     """Load and check survey.yaml (default ``content/survey.yaml``); cached per path."""
-    return _load_cached(Path(path or SURVEY_PATH).resolve())
+    if path is None:
+        return _load_default()
+    return _load_cached(Path(path).resolve())
+
+
+@functools.lru_cache(maxsize=1)
+def _load_default() -> Survey:
+    """The shipped survey (the hot path: no path resolution per call)."""
+    return _load_cached(SURVEY_PATH.resolve())
 
 
 def reload_survey(path: Path | str | None = None) -> Survey:
     """Forget every cached survey and load ``path`` again (after editing the YAML)."""
     _load_cached.cache_clear()
+    _load_default.cache_clear()
     return load_survey(path)
 
 

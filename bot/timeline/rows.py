@@ -9,11 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.timeline.dates import as_utc, due_window, parse_clock
 from bot.timeline.schedule import Schedule, get_schedule
+from storage.dialect import dialect_insert
 from storage.models import Person
 from storage.models.base import utcnow
 from storage.models.timeline import ScheduledSend, TimelineState
@@ -86,13 +86,6 @@ def wanted_rows(
             status, result = "pending", None
         out.append(Wanted(person.id, entry_id, due, exp, status, result))
     return out
-
-
-def dialect_insert(session: AsyncSession, model: Any) -> Any:
-    """An INSERT with ON CONFLICT support on SQLite and PostgreSQL alike."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model)
 
 
 def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:

@@ -24,11 +24,12 @@ from bot.config import Settings, get_settings
 from bot.sending import SenderProtocol, SendResult
 from bot.timeline.dates import as_utc, is_quiet, parse_clock
 from bot.timeline.render import entry_keyboard, language_of, render_text
-from bot.timeline.rows import backfill_if_changed, dialect_insert
+from bot.timeline.rows import backfill_if_changed
 from bot.timeline.schedule import Reminder, Schedule, get_schedule
-from storage.models import AnonymousCount, Person
+from storage.models import Person
 from storage.models.base import utcnow
 from storage.models.timeline import ScheduledSend
+from storage.people import bump_count
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +131,6 @@ async def _abandon_stale_claims(session: AsyncSession, now: datetime, max_age: t
     return int(result.rowcount or 0)
 
 
-async def _bump_count(session: AsyncSession, key: str, by: int) -> None:
-    """Add to an anonymous counter, creating it if needed (safe with concurrent schedulers)."""
-    stmt = dialect_insert(session, AnonymousCount).values(key=key, count=by)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["key"], set_={"count": AnonymousCount.count + by}
-        )
-    )
-
-
 async def _drop_overdue(session: AsyncSession, now: datetime) -> int:
     """Pending rows past their relevance (e.g. after downtime) are dropped and counted."""
     result: Any = await session.execute(
@@ -154,7 +145,7 @@ async def _drop_overdue(session: AsyncSession, now: datetime) -> int:
     )
     dropped = int(result.rowcount or 0)
     if dropped:
-        await _bump_count(session, DROPPED_KEY, dropped)
+        await bump_count(session, DROPPED_KEY, dropped)
     return dropped
 
 

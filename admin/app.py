@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin.deps import LoginRequired
 from admin.routes import accounts, api, exports, pages, people
 from admin.web import render
+from bot import labels
 from bot.config import Settings
 from storage.models.base import utcnow
 
@@ -79,4 +80,12 @@ def create_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for module in (pages, people, exports, accounts, api):
         app.include_router(module.router)
+    _warm_labels()
     return app
+
+
+def _warm_labels() -> None:
+    """Load the trade, commune and survey names now, not in the first officer's request."""
+    labels.communes()
+    labels.trades()
+    labels.option_label("branch", "army")

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from admin.auth import Principal
 from admin.scope import aggregate_filter, commune_scope, people_filter
+from bot import kpi as kpi_module
 from storage.models.admin import AdminUser, CallbackRequest
 from storage.models.core import Answer, Person, SurveyResponse, TradePreference
 from storage.models.timeline import Outcome
@@ -387,12 +388,8 @@ def _kpis_from_report(report: Any) -> list[Kpi] | None:
 
 async def kpis(db: AsyncSession, principal: Principal, year: int) -> tuple[list[Kpi], str]:
     """KPIs for ``year`` (from ``bot.kpi`` when present, else the survey) and their source."""
-    try:
-        from bot import kpi as kpi_module
-    except ImportError:
-        kpi_module = None  # type: ignore[assignment]
     scope_codes = commune_scope(principal)
-    if kpi_module is not None and principal.role in ("admin", "provincial", "commune", "viewer"):
+    if principal.role in ("admin", "provincial", "commune", "viewer"):
         try:
             report = await kpi_module.compute_kpis(db, year=year, commune_codes=scope_codes)
             rows = _kpis_from_report(report)

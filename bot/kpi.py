@@ -10,19 +10,21 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.timeline.dates import add_months, month_start
+from bot.timeline.dates import add_months
 from storage.models import Answer, Person, SurveyResponse, TradePreference
+from storage.models.base import UtcDateTime
 from storage.models.timeline import Outcome
 
 TRAINING_LEVEL_QUESTION = "training_level"
@@ -148,90 +150,83 @@ class KpiReport(KpiCounts):
     by_commune: list[CommuneKpis] = field(default_factory=list)
 
 
-@dataclass
-class _Person:
-    """What the indicators need about one person."""
-
-    id: int
-    commune: str | None
-    survey_completed_at: datetime | None
-    return_date: date | None
-    discharge_month: date
-
-
-def _cohort(year: int, commune_codes: Sequence[str] | None) -> Select[Any]:
+def _cohort_conditions(year: int, commune_codes: Sequence[str] | None) -> list[Any]:
     """People discharged in ``year``, not erased, optionally in some communes."""
-    stmt = select(Person.id).where(
+    conds: list[Any] = [
         Person.discharge_month >= date(year, 1, 1),
         Person.discharge_month <= date(year, 12, 31),
         Person.erased_at.is_(None),
-    )
+    ]
     if commune_codes is not None:
-        stmt = stmt.where(Person.home_commune_code.in_(list(commune_codes)))
-    return stmt
+        conds.append(Person.home_commune_code.in_(list(commune_codes)))
+    return conds
 
 
-async def _people(session: AsyncSession, cohort: Select[Any]) -> list[_Person]:
-    """The cohort's rows."""
-    rows = await session.execute(
-        select(
-            Person.id,
-            Person.home_commune_code,
-            Person.survey_completed_at,
-            Person.return_date,
-            Person.discharge_month,
-        ).where(Person.id.in_(cohort))
+def _registered() -> ColumnElement[bool]:
+    """Completed survey, at least one trade chosen, and the training level answered."""
+    has_trade = exists().where(TradePreference.person_id == Person.id)
+    has_level = exists().where(
+        SurveyResponse.person_id == Person.id,
+        SurveyResponse.completed_at.is_not(None),
+        Answer.response_id == SurveyResponse.id,
+        Answer.question_id == TRAINING_LEVEL_QUESTION,
     )
-    return [_Person(r[0], r[1], r[2], r[3], r[4] or date.min) for r in rows]
+    return and_(Person.survey_completed_at.is_not(None), has_trade, has_level)
 
 
-async def _registered(session: AsyncSession, cohort: Select[Any]) -> set[int]:
-    """Ids with a completed survey, at least one trade and the training level answered."""
-    with_level = (
-        select(SurveyResponse.person_id)
-        .join(Answer, Answer.response_id == SurveyResponse.id)
-        .where(
-            SurveyResponse.completed_at.is_not(None),
-            Answer.question_id == TRAINING_LEVEL_QUESTION,
-        )
+def _trained() -> ColumnElement[bool]:
+    """Any training outcome."""
+    return exists().where(Outcome.person_id == Person.id, Outcome.status.in_(TRAINING_STATUSES))
+
+
+def _helped() -> ColumnElement[bool]:
+    """A work outcome on or after the first training outcome or the return date.
+
+    The rule of :func:`helped_into_work`, in SQL, so that no rows leave the database.
+    """
+    first_training = (
+        select(func.min(Outcome.status_date))
+        .where(Outcome.person_id == Person.id, Outcome.status.in_(TRAINING_STATUSES))
+        .scalar_subquery()
     )
-    rows = await session.scalars(
-        select(TradePreference.person_id)
-        .distinct()
-        .join(Person, Person.id == TradePreference.person_id)
-        .where(
-            TradePreference.person_id.in_(cohort),
-            TradePreference.person_id.in_(with_level),
-            Person.survey_completed_at.is_not(None),
-        )
+    work = aliased(Outcome)
+    return exists().where(
+        work.person_id == Person.id,
+        work.status.in_(WORK_STATUSES),
+        or_(
+            work.status_date >= first_training,
+            and_(Person.return_date.is_not(None), work.status_date >= Person.return_date),
+        ),
     )
-    return set(rows)
 
 
-async def _outcomes(
-    session: AsyncSession, cohort: Select[Any]
-) -> dict[int, list[tuple[str, date]]]:
-    """Training and work outcomes of the cohort, by person."""
-    rows = await session.execute(
-        select(Outcome.person_id, Outcome.status, Outcome.status_date).where(
-            Outcome.person_id.in_(cohort),
-            Outcome.status.in_((*TRAINING_STATUSES, *WORK_STATUSES)),
-        )
+def _counselled_without_return_date(year: int, tz: ZoneInfo) -> ColumnElement[bool]:
+    """Survey done before the discharge month ended (return date unknown): 12 known cut-offs."""
+    cutoff = case(
+        {
+            date(year, m, 1): literal(
+                _local_midnight(add_months(date(year, m, 1), 1), tz), UtcDateTime()
+            )
+            for m in range(1, 13)
+        },
+        value=Person.discharge_month,
     )
-    out: dict[int, list[tuple[str, date]]] = defaultdict(list)
-    for person_id, status, day in rows:
-        out[person_id].append((status, day))
-    return out
+    return and_(
+        Person.return_date.is_(None),
+        Person.survey_completed_at.is_not(None),
+        Person.survey_completed_at < cutoff,
+    )
 
 
-def counselled_before_return(p: _Person, tz: ZoneInfo) -> bool:
-    """Survey completed before the return date (or before the discharge month ended)."""
-    if p.survey_completed_at is None:
-        return False
-    done = p.survey_completed_at.astimezone(tz).date()
-    if p.return_date is not None:
-        return done < p.return_date
-    return done < add_months(month_start(p.discharge_month), 1)
+def _ones(condition: ColumnElement[bool]) -> Any:
+    """SUM of 1 where the condition holds."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@lru_cache(maxsize=4096)
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    """The instant a local day begins: "done before that day" compares instants, not dates."""
+    return datetime.combine(day, time.min, tzinfo=tz)
 
 
 def helped_into_work(outcomes: Iterable[tuple[str, date]], return_date: date | None) -> bool:
@@ -247,19 +242,6 @@ def helped_into_work(outcomes: Iterable[tuple[str, date]], return_date: date | N
         if return_date is not None and day >= return_date:
             return True
     return False
-
-
-def _count(
-    group: KpiCounts, p: _Person, registered: bool, outcomes: list[tuple[str, date]], tz: ZoneInfo
-) -> None:
-    """Add one person to a group's counts."""
-    group.total += 1
-    group.counselled_before_return += counselled_before_return(p, tz)
-    group.registered_for_training += registered
-    group.trained += any(s in TRAINING_STATUSES for s, _ in outcomes)
-    group.helped_into_work_after_training += registered and helped_into_work(
-        outcomes, p.return_date
-    )
 
 
 def _commune_name(code: str | None) -> str:
@@ -281,22 +263,52 @@ async def compute_kpis(
     commune_codes: Sequence[str] | None = None,
     tz: ZoneInfo = DEFAULT_TZ,
 ) -> KpiReport:
-    """The indicators for people whose discharge month is in ``year`` (not erased)."""
-    cohort = _cohort(year, commune_codes)
-    people = await _people(session, cohort)
-    registered = await _registered(session, cohort)
-    outcomes = await _outcomes(session, cohort)
+    """The indicators for people whose discharge month is in ``year`` (not erased).
+
+    Counted in the database, one row per commune; only people with a reported return date
+    come back as rows, to compare their survey time with the local start of that day.
+    """
+    cohort = _cohort_conditions(year, commune_codes)
+    flags = (
+        select(
+            Person.home_commune_code.label("commune"),
+            _counselled_without_return_date(year, tz).label("counselled"),
+            _registered().label("registered"),
+            _trained().label("trained"),
+            _helped().label("helped"),
+        )
+        .where(*cohort)
+        .subquery()
+    )
+    totals = await session.execute(
+        select(
+            flags.c.commune,
+            func.count(),
+            _ones(flags.c.counselled),
+            _ones(flags.c.registered),
+            _ones(flags.c.trained),
+            _ones(and_(flags.c.registered, flags.c.helped)),
+        ).group_by(flags.c.commune)
+    )
     report = KpiReport(year=year, commune_codes=tuple(commune_codes) if commune_codes else None)
     communes: dict[str | None, CommuneKpis] = {}
-    for p in people:
-        group = communes.get(p.commune)
-        if group is None:
-            group = communes[p.commune] = CommuneKpis(
-                commune_code=p.commune, commune_name=_commune_name(p.commune)
-            )
-        mine = outcomes.get(p.id, [])
-        _count(report, p, p.id in registered, mine, tz)
-        _count(group, p, p.id in registered, mine, tz)
+    for code, total, counselled, reg, trained, helped in totals:
+        group = communes[code] = CommuneKpis(commune_code=code, commune_name=_commune_name(code))
+        for counts in (report, group):
+            counts.total += total
+            counts.counselled_before_return += counselled
+            counts.registered_for_training += reg
+            counts.trained += trained
+            counts.helped_into_work_after_training += helped
+    returned = await session.execute(
+        select(Person.home_commune_code, Person.survey_completed_at, Person.return_date).where(
+            *cohort, Person.return_date.is_not(None), Person.survey_completed_at.is_not(None)
+        )
+    )
+    for code, done_at, return_date in returned:
+        if done_at is not None and done_at < _local_midnight(return_date, tz):
+            report.counselled_before_return += 1
+            communes[code].counselled_before_return += 1
     report.by_commune = sorted(
         communes.values(),
         key=lambda c: (c.commune_code is None, c.commune_name, c.commune_code or ""),

@@ -33,6 +33,8 @@ from storage.migrate import upgrade_async
 log = logging.getLogger(__name__)
 
 DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
+# demo mode only (no BOT_TOKEN, emulator on localhost): an admin account a newcomer can use
+DEMO_ADMIN = ("admin", "xuatngu-demo")
 COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
 
 
@@ -176,6 +178,8 @@ class BotApp:
         await self.bot.delete_webhook(drop_pending_updates=False)
         await register_commands(self.bot, i18n)
         if self.with_admin:
+            if s.demo_mode:
+                await self._ensure_demo_admin()
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
@@ -205,6 +209,21 @@ class BotApp:
                 run_scheduler(self._side(), sender, self.settings, self._stop),
                 name="scheduler",
             )
+        )
+
+    async def _ensure_demo_admin(self) -> None:
+        """Demo mode: create the demo admin account when there is no account at all."""
+        from sqlalchemy import select
+
+        from admin.accounts import create_user
+        from storage.models.admin import AdminUser
+
+        async with self._side()() as session:
+            if await session.scalar(select(AdminUser.id).limit(1)) is None:
+                await create_user(session, *DEMO_ADMIN, role="admin")
+                await session.commit()
+        log.info(
+            "demo mode: admin login %s / %s (create real accounts before going live)", *DEMO_ADMIN
         )
 
     async def _start_admin(self) -> None:

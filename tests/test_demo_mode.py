@@ -95,6 +95,12 @@ async def test_demo_mode_runs_everything_on_localhost(demo: Demo) -> None:
         assert page.status_code == 200 and 'id="user-picker"' in page.text
         admin = await http.get(demo.admin_url + "/", follow_redirects=True)
         assert admin.status_code == 200
+        # the demo admin account printed in the log opens the dashboard
+        login = await http.get(demo.admin_url + "/login")
+        token = login.text.split('name="csrf_token" value="')[1].split('"')[0]
+        form = {"username": "admin", "password": "xuatngu-demo", "csrf_token": token}
+        signed_in = await http.post(demo.admin_url + "/login", data=form, follow_redirects=True)
+        assert signed_in.status_code == 200 and "/logout" in signed_in.text
     async with EmulatorClient(demo.chat_url) as emu:
         user = emu.user(555, first_name="Demo", language_code="vi")
         reply = await user.ask("/start")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -88,106 +90,34 @@ async def non_text_handler(
 # ---------------------------------------------------------------- buttons
 
 
-async def answer_button_handler(
-    query: CallbackQuery,
-    callback_data: AnswerCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """A tapped option (or skip / done)."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.pressed(callback_data.q, callback_data.v)
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
+# what each kind of survey button asks of the flow
+_BUTTON_ACTIONS: dict[type[CallbackData], Callable[[SurveyFlow, Any], Awaitable[list[Reply]]]] = {
+    AnswerCb: lambda flow, cb: flow.pressed(cb.q, cb.v),
+    CommuneCb: lambda flow, cb: flow.commune_picked(cb.code),
+    TradeCb: lambda flow, cb: flow.trade_action(cb.act, cb.code),
+    QuizCb: lambda flow, cb: flow.quiz_answer(cb.i, cb.v),
+    EditCb: lambda flow, cb: flow.edit(cb.q),
+    ConfirmCb: lambda flow, cb: flow.confirm(),
+}
 
 
-async def commune_button_handler(
-    query: CallbackQuery,
-    callback_data: CommuneCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """A commune chosen among close matches, or "type again"."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.commune_picked(callback_data.code)
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
-
-
-async def trade_button_handler(
-    query: CallbackQuery,
-    callback_data: TradeCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """Trade step buttons: confirm, pick, type again, quiz, done."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.trade_action(callback_data.act, callback_data.code)
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
-
-
-async def quiz_button_handler(
-    query: CallbackQuery,
-    callback_data: QuizCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """An interest-quiz answer."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.quiz_answer(callback_data.i, callback_data.v)
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
-
-
-async def edit_button_handler(
-    query: CallbackQuery,
-    callback_data: EditCb,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """Change one answer from the summary."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.edit(callback_data.q)
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
-
-
-async def confirm_button_handler(
+async def flow_button_handler(
     query: CallbackQuery,
     person: Person,
     session: AsyncSession,
     state: FSMContext,
     settings: Settings,
+    callback_data: CallbackData | None = None,
 ) -> None:
-    """Confirm the summary."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.confirm()
-    await _answer_query(query, flow)
-    await _send_all(query.message, replies)
+    """A survey button: an option, a commune or trade pick, the quiz, edit, confirm.
 
-
-async def unknown_button_handler(
-    query: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-) -> None:
-    """Forged or unknown callback data during the survey: refuse it and ask again."""
+    Unknown or forged callback data during the survey (no ``callback_data``) is refused and
+    the current question asked again.
+    """
     flow = await open_flow(session, person, state, settings.province_code)
-    replies = await flow.stale()
-    await _answer_query(query, flow)
+    action = _BUTTON_ACTIONS.get(type(callback_data)) if callback_data is not None else None
+    replies = await (action(flow, callback_data) if action else flow.stale())
+    await query.answer(flow.toast or None)
     await _send_all(query.message, replies)
 
 
@@ -196,10 +126,6 @@ async def unknown_button_handler(
 
 def _today(settings: Settings) -> Any:
     return datetime.now(settings.tz).date()
-
-
-async def _answer_query(query: CallbackQuery, flow: SurveyFlow) -> None:
-    await query.answer(flow.toast or None)
 
 
 async def _send_all(target: Any, replies: list[Reply]) -> None:
@@ -220,13 +146,9 @@ def create_router() -> Router:
     router.message.register(
         non_text_handler, StateFilter(SurveyStates.answering, SurveyStates.summary)
     )
-    router.callback_query.register(answer_button_handler, AnswerCb.filter())
-    router.callback_query.register(commune_button_handler, CommuneCb.filter())
-    router.callback_query.register(trade_button_handler, TradeCb.filter())
-    router.callback_query.register(quiz_button_handler, QuizCb.filter())
-    router.callback_query.register(edit_button_handler, EditCb.filter())
-    router.callback_query.register(confirm_button_handler, ConfirmCb.filter())
+    for kind in _BUTTON_ACTIONS:
+        router.callback_query.register(flow_button_handler, kind.filter())
     router.callback_query.register(
-        unknown_button_handler, StateFilter(SurveyStates.answering, SurveyStates.summary)
+        flow_button_handler, StateFilter(SurveyStates.answering, SurveyStates.summary)
     )
     return router

@@ -54,8 +54,20 @@ class DbSessionMiddleware(BaseMiddleware):
                 raise
             finally:
                 current_session.reset(token)
-            await session.commit()
+            if _has_work(session):
+                await session.commit()
             return result
+
+
+def _has_work(session: AsyncSession) -> bool:
+    """True when a commit would write something (an open transaction, changes, staged writes)."""
+    return bool(
+        session.in_transaction()
+        or session.new
+        or session.dirty
+        or session.deleted
+        or has_staged_writes(session)
+    )
 
 
 class CommitBeforeSendMiddleware(BaseRequestMiddleware):
@@ -72,7 +84,7 @@ class CommitBeforeSendMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         session = current_session.get()
-        if session is not None and (session.in_transaction() or has_staged_writes(session)):
+        if session is not None and _has_work(session):
             await session.commit()
         return await make_request(bot, method)
 

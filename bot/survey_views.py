@@ -63,7 +63,30 @@ def question_reply(
         parts.append(f"<i>{extra}</i>")
     if question.type == "trade" and chosen:
         parts.append(_trade_list(chosen, lang))
-    return Reply("\n\n".join(parts), _question_markup(survey, question, lang, chosen))
+    return Reply("\n\n".join(parts), _cached_question_markup(survey, question, lang, chosen))
+
+
+# Keyboards are immutable (frozen aiogram types), so one built keyboard serves every person who
+# sees the same question in the same language with the same picks.
+_MARKUPS: dict[tuple[int, str, str, Any], tuple[Survey, Markup]] = {}
+_MARKUPS_MAX = 1024
+
+
+def _cached_question_markup(survey: Survey, question: Question, lang: str, chosen: Any) -> Markup:
+    """:func:`_question_markup`, built once per survey, question, language and picks."""
+    if question.type == "multi_choice":
+        picks: Any = frozenset(chosen or [])
+    else:
+        picks = bool(chosen) if question.type == "trade" else None
+    key = (id(survey), question.id, lang, picks)
+    hit = _MARKUPS.get(key)
+    if hit is not None and hit[0] is survey:
+        return hit[1]
+    markup = _question_markup(survey, question, lang, chosen)
+    if len(_MARKUPS) >= _MARKUPS_MAX:
+        _MARKUPS.clear()
+    _MARKUPS[key] = (survey, markup)
+    return markup
 
 
 def _question_markup(survey: Survey, question: Question, lang: str, chosen: Any) -> Markup:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -20,6 +21,11 @@ def inline(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     )
 
 
+# Keyboards depend only on their (short, finite) texts; aiogram's types are frozen, so one
+# instance can be shared by every message that shows it.
+
+
+@lru_cache(maxsize=1)
 def language_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text="🇻🇳 Tiếng Việt", callback_data=LangCb(code="vi"))
@@ -27,6 +33,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@lru_cache(maxsize=8)
 def erase_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=yes, callback_data=EraseCb(confirm=True))
@@ -35,6 +42,7 @@ def erase_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+@lru_cache(maxsize=16)
 def start_keyboard(survey_label: str, survey_action: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=survey_label, callback_data=SurveyCb(action=survey_action))

@@ -8,16 +8,16 @@ bot processes, use Redis (``REDIS_URL``) instead: this cache is per process.
 
 from __future__ import annotations
 
-import copy
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import cache
 from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,36 @@ current_session: ContextVar[AsyncSession | None] = ContextVar("current_session",
 
 Record = tuple[str | None, dict[str, Any]]
 _PENDING = "fsm_pending"
+
+_TABLE = FsmRecord.__table__
+_SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("key"))
+
+
+@cache
+def _upsert_statement(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of one FSM record (one statement per dialect)."""
+    stmt = insert_for(dialect_name, _TABLE)
+    return stmt.on_conflict_do_update(
+        index_elements=[_TABLE.c.key],
+        set_={
+            "state": stmt.excluded.state,
+            "data": stmt.excluded.data,
+            "updated_at": stmt.excluded.updated_at,
+        },
+    )
+
+
+def _upsert_params(skey: str, record: Record) -> dict[str, Any]:
+    return {"key": skey, "state": record[0], "data": record[1], "updated_at": utcnow()}
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of JSON-like data (dicts, lists, scalars), much cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: _json_copy(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_copy(v) for v in value]
+    return value
 
 
 def storage_key_string(key: StorageKey) -> str:
@@ -80,11 +110,8 @@ class SqlStorage(BaseStorage):
             self._cache.move_to_end(skey)
             return self._cache[skey]
         async with self._session() as (session, _):
-            row = (
-                await session.execute(
-                    select(FsmRecord.state, FsmRecord.data).where(FsmRecord.key == skey)
-                )
-            ).first()
+            conn = await session.connection()
+            row = (await conn.execute(_SELECT, {"key": skey})).first()
         record: Record = (row[0], dict(row[1] or {})) if row else (None, {})
         self._remember(skey, record)
         return record
@@ -99,7 +126,8 @@ class SqlStorage(BaseStorage):
             shared.sync_session.info.setdefault(_PENDING, {})[(self, skey)] = record
             return
         async with self._sessionmaker() as session:
-            await session.execute(_upsert(session.get_bind().dialect.name, skey, record))
+            conn = await session.connection()
+            await conn.execute(_upsert_statement(conn.dialect.name), _upsert_params(skey, record))
             await session.commit()
         self._remember(skey, record)
 
@@ -113,10 +141,10 @@ class SqlStorage(BaseStorage):
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         state, _ = await self._read(key)
-        await self._write(key, (state, copy.deepcopy(dict(data))))
+        await self._write(key, (state, _json_copy(dict(data))))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return copy.deepcopy((await self._read(key))[1])
+        return dict(_json_copy((await self._read(key))[1]))
 
     async def close(self) -> None:
         """Nothing to close: the engine belongs to the application."""
@@ -127,20 +155,14 @@ def has_staged_writes(session: AsyncSession) -> bool:
     return bool(session.sync_session.info.get(_PENDING))
 
 
-def _upsert(dialect: str, skey: str, record: Record) -> Any:
-    values = {"state": record[0], "data": record[1], "updated_at": utcnow()}
-    stmt = insert_for(dialect, FsmRecord).values(key=skey, **values)
-    return stmt.on_conflict_do_update(index_elements=[FsmRecord.key], set_=values)
-
-
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     """Write the staged FSM records in the transaction that is about to commit."""
     pending = session.info.get(_PENDING)
     if pending:
-        dialect = session.get_bind().dialect.name
-        for (_, skey), record in pending.items():
-            session.execute(_upsert(dialect, skey, record))
+        conn = session.connection()
+        params = [_upsert_params(skey, record) for (_, skey), record in pending.items()]
+        conn.execute(_upsert_statement(conn.dialect.name), params)
 
 
 @event.listens_for(Session, "after_commit")

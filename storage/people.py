@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_insert
+from storage.dialect import dialect_insert, insert_for
 from storage.models import AnonymousCount, Person, ProcessedUpdate
+
+# hot statements, built once: no per-update construction or cache-key work
+_PERSON_BY_TELEGRAM_ID = select(Person).where(Person.telegram_user_id == bindparam("tg_id"))
+
+
+@cache
+def _claim_statement(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING into ``processed_updates`` (one per dialect)."""
+    table = ProcessedUpdate.__table__
+    return insert_for(dialect_name, table).on_conflict_do_nothing(
+        index_elements=[table.c.bot_id, table.c.update_id]
+    )
 
 
 async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
     """The person with this Telegram id, erased or not."""
-    return await session.scalar(select(Person).where(Person.telegram_user_id == telegram_user_id))
+    return await session.scalar(_PERSON_BY_TELEGRAM_ID, {"tg_id": telegram_user_id})
 
 
 async def get_person_by_id(session: AsyncSession, person_id: int) -> Person | None:
@@ -64,15 +78,13 @@ async def get_count(session: AsyncSession, key: str) -> int:
 
 async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
     """Record an update id; False when it was handled before (a repeated update)."""
-    stmt = dialect_insert(session, ProcessedUpdate).values(bot_id=bot_id, update_id=update_id)
-    stmt = stmt.on_conflict_do_nothing(
-        index_elements=[ProcessedUpdate.bot_id, ProcessedUpdate.update_id]
-    )
+    conn = await session.connection()
+    stmt = _claim_statement(conn.dialect.name)
     try:
-        result = await session.execute(stmt)
+        result = await conn.execute(stmt, {"bot_id": bot_id, "update_id": update_id})
     except IntegrityError:
         return False
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
 async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:

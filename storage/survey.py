@@ -2,32 +2,51 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_insert
+from storage.dialect import insert_for
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
+
+# hot statements, built once: no per-update construction or cache-key work
+_LATEST_RESPONSE = (
+    select(func.max(SurveyResponse.id))
+    .where(SurveyResponse.person_id == bindparam("person_id"))
+    .scalar_subquery()
+)
+_LATEST_WITH_ANSWERS = (
+    select(SurveyResponse, Answer.question_id, Answer.value)
+    .outerjoin(Answer, Answer.response_id == SurveyResponse.id)
+    .where(SurveyResponse.id == _LATEST_RESPONSE)
+)
+
+
+@cache
+def _answer_upsert(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of one answer (one statement per dialect)."""
+    table = Answer.__table__
+    stmt = insert_for(dialect_name, table)
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.response_id, table.c.question_id],
+        set_={
+            "value": stmt.excluded.value,
+            "raw_text": stmt.excluded.raw_text,
+            "survey_version": stmt.excluded.survey_version,
+            "answered_at": stmt.excluded.answered_at,
+            "changed_count": table.c.changed_count + 1,
+        },
+    )
 
 
 async def latest_with_answers(
     session: AsyncSession, person: Person
 ) -> tuple[SurveyResponse | None, dict[str, Any]]:
     """The latest response and its answers (question id → value), in one query."""
-    latest = (
-        select(func.max(SurveyResponse.id))
-        .where(SurveyResponse.person_id == person.id)
-        .scalar_subquery()
-    )
-    rows = (
-        await session.execute(
-            select(SurveyResponse, Answer.question_id, Answer.value)
-            .outerjoin(Answer, Answer.response_id == SurveyResponse.id)
-            .where(SurveyResponse.id == latest)
-        )
-    ).all()
+    rows = (await session.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
     if not rows:
         return None, {}
     return rows[0][0], {qid: value for _, qid, value in rows if qid is not None}
@@ -50,27 +69,17 @@ async def upsert_answer(
     version: str,
 ) -> None:
     """Store (or replace) one answer in one statement, with the survey version it answered."""
-    now = utcnow()
-    stmt = dialect_insert(session, Answer).values(
-        response_id=response.id,
-        question_id=question_id,
-        value=value,
-        raw_text=raw_text,
-        survey_version=version,
-        answered_at=now,
-        changed_count=0,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Answer.response_id, Answer.question_id],
-        set_={
-            "value": stmt.excluded.value,
-            "raw_text": stmt.excluded.raw_text,
-            "survey_version": stmt.excluded.survey_version,
-            "answered_at": stmt.excluded.answered_at,
-            "changed_count": Answer.changed_count + 1,
-        },
-    )
-    await session.execute(stmt)
+    conn = await session.connection()
+    params = {
+        "response_id": response.id,
+        "question_id": question_id,
+        "value": value,
+        "raw_text": raw_text,
+        "survey_version": version,
+        "answered_at": utcnow(),
+        "changed_count": 0,
+    }
+    await conn.execute(_answer_upsert(conn.dialect.name), params)
     if response.survey_version != version:
         response.survey_version = version
 

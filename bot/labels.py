@@ -20,11 +20,17 @@ def _options() -> dict[str, dict[str, dict[str, str]]]:
     return {q.id: {o.value: dict(o.label) for o in q.options} for q in load_survey().questions}
 
 
+@lru_cache(maxsize=1)
+def _all_wards() -> dict[str, tuple[str, int]]:
+    """Every commune and ward of Vietnam: code → (name, province code); codes are unique."""
+    from vietnam_provinces import Ward
+
+    return {str(int(w.code)): (w.name, int(w.province_code)) for w in Ward.iter_all()}
+
+
 @lru_cache(maxsize=4)
 def _communes(province_code: int) -> dict[str, str]:
-    from vietnam_provinces import ProvinceCode, Ward
-
-    return {str(int(w.code)): w.name for w in Ward.iter_by_province(ProvinceCode(province_code))}
+    return {code: name for code, (name, p) in _all_wards().items() if p == province_code}
 
 
 def trade_name(code: str | None, lang: str = "vi") -> str:
@@ -42,15 +48,20 @@ def trades() -> list[tuple[str, str]]:
     return [(code, names.get("vi", code)) for code, names in _trade_names().items()]
 
 
-def commune_name(code: str | None, province_code: int = 20) -> str:
-    """The ward/commune name for a stored code; empty for none."""
+def commune_name(code: str | None) -> str:
+    """The ward/commune name for a stored code (any province); empty for none."""
     if not code:
         return ""
-    return _communes(province_code).get(str(code), str(code))
+    found = _all_wards().get(str(code))
+    return found[0] if found else str(code)
 
 
-def communes(province_code: int = 20) -> list[tuple[str, str]]:
-    """(code, name) of every commune and ward of the province, sorted by name."""
+def communes(province_code: int | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every commune and ward of the province (default: the configured one)."""
+    if province_code is None:
+        from bot.config import get_settings
+
+        province_code = get_settings().province_code
     return sorted(_communes(province_code).items(), key=lambda kv: kv[1])
 
 

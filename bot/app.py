@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,10 +136,6 @@ class BotApp:
     api_base: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _admin_server: Any = None
-    # Updates handled at once. A handler holds the database only briefly, but when hundreds
-    # of handlers are ready at once each one waits behind all the others between statements;
-    # a small cap keeps the one holding the database moving.
-    concurrency: int = int(os.environ.get("XUATNGU_UPDATE_CONCURRENCY", "8"))
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -189,7 +184,7 @@ class BotApp:
                     self.bot,
                     handle_signals=False,
                     close_bot_session=False,
-                    tasks_concurrency_limit=self.concurrency,
+                    tasks_concurrency_limit=s.update_concurrency,
                 ),
                 name="polling",
             )

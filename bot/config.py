@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    update_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=1000,
+        description=(
+            "updates handled at once; a small cap keeps the handler holding the database "
+            "moving instead of queueing behind hundreds of ready ones"
+        ),
+    )
 
     @field_validator("bot_token")
     @classmethod

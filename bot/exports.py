@@ -214,31 +214,28 @@ class _Labels:
             self._warned = True
         return value
 
+    def _memo(self, memo: dict[Any, str], key: Any, look_up: Callable[[], str], raw: str) -> str:
+        """``look_up()`` once per key; the raw code when the labels cannot be loaded."""
+        name = memo.get(key)
+        if name is None:
+            try:
+                name = look_up()
+            except self._ERRORS as exc:
+                name = self._fallback(exc, raw)
+            memo[key] = name
+        return name
+
     def trade(self, code: str | None) -> str:
         """Trade name for a code ('' for none)."""
         if not code:
             return ""
-        name = self._trades.get(code)
-        if name is None:
-            try:
-                name = labels.trade_name(code, self.lang)
-            except self._ERRORS as exc:
-                name = self._fallback(exc, code)
-            self._trades[code] = name
-        return name
+        return self._memo(self._trades, code, lambda: labels.trade_name(code, self.lang), code)
 
     def commune(self, code: str | None) -> str:
         """Commune name for a code ('' for none)."""
         if not code:
             return ""
-        name = self._communes.get(code)
-        if name is None:
-            try:
-                name = labels.commune_name(code)
-            except self._ERRORS as exc:
-                name = self._fallback(exc, code)
-            self._communes[code] = name
-        return name
+        return self._memo(self._communes, code, lambda: labels.commune_name(code), code)
 
     def json(self, raw: str | None) -> Any:
         """Decoded JSON text, memoised (bounded) since answer values repeat."""
@@ -259,15 +256,13 @@ class _Labels:
             return "; ".join(self.option(question_id, v) for v in value)
         if isinstance(value, bool):
             value = "yes" if value else "no"
-        key = (question_id, str(value))
-        label = self._options.get(key)
-        if label is None:
-            try:
-                label = labels.option_label(question_id, key[1], self.lang)
-            except self._ERRORS as exc:
-                label = self._fallback(exc, key[1])
-            self._options[key] = label
-        return label
+        text = str(value)
+        return self._memo(
+            self._options,
+            (question_id, text),
+            lambda: labels.option_label(question_id, text, self.lang),
+            text,
+        )
 
 
 def _month(value: date | None) -> str:

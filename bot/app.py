@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -142,11 +143,11 @@ class BotApp:
         """Migrate; start the demo emulator, the admin server, the scheduler and polling."""
         s = self.settings
         check_content()
-        self.engine = create_engine(s.database_url)
-        self.sessionmaker = create_sessionmaker(self.engine)
-        await upgrade_async(self.engine)
         self.side_engine = create_engine(s.database_url, pool_size=5, max_overflow=5)
         self.side_sessionmaker = create_sessionmaker(self.side_engine)
+        await upgrade_async(self.side_engine)
+        self.engine = create_engine(s.database_url, inline=True)
+        self.sessionmaker = create_sessionmaker(self.engine)
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
         if s.demo_mode and not self.api_base:
@@ -178,6 +179,9 @@ class BotApp:
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
+        # what start-up loaded (content, catalogs, routers, compiled statements) lives as long
+        # as the process: frozen, the garbage collector stops walking it on every collection
+        gc.freeze()
         self.tasks.append(
             asyncio.create_task(
                 self.dp.start_polling(

@@ -6,6 +6,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.filters import Magic
+
 
 async def stray_text_handler(message: Message) -> None:
     """Text outside any conversation."""
@@ -29,7 +31,7 @@ async def stale_button_handler(query: CallbackQuery) -> None:
 def create_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.register(stray_text_handler, F.text)
+    router.message.register(stray_text_handler, Magic(F.text))
     router.message.register(non_text_handler)
     router.callback_query.register(stale_button_handler)
     return router

@@ -17,6 +17,7 @@ from bot.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, Survey
 from bot.config import Settings
 from bot.survey_flow import SurveyFlow, SurveyStates, open_flow
 from bot.survey_views import Reply, merge_replies
+from handlers.filters import Magic
 from storage.models import Person
 
 # ---------------------------------------------------------------- entry points
@@ -140,9 +141,9 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(command_survey_handler, Command("survey"))
     router.callback_query.register(survey_button_handler, SurveyCb.filter())
-    router.message.register(contact_handler, StateFilter(SurveyStates.answering), F.contact)
-    router.message.register(text_answer_handler, StateFilter(SurveyStates.answering), F.text)
-    router.message.register(summary_text_handler, StateFilter(SurveyStates.summary), F.text)
+    router.message.register(contact_handler, StateFilter(SurveyStates.answering), Magic(F.contact))
+    router.message.register(text_answer_handler, StateFilter(SurveyStates.answering), Magic(F.text))
+    router.message.register(summary_text_handler, StateFilter(SurveyStates.summary), Magic(F.text))
     router.message.register(
         non_text_handler, StateFilter(SurveyStates.answering, SurveyStates.summary)
     )

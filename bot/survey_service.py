@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.survey import Question, Survey, load_survey, next_question, prune
+from storage import people as people_repo
 from storage import survey as repo
-from storage.models import Person, SurveyResponse
+from storage.models import Person
 from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ _DATE_FIELDS = ("enlistment_month", "discharge_month")
 class SurveyState:
     """A person's current response and answers."""
 
-    response: SurveyResponse
+    response: repo.ResponseRecord
     answers: dict[str, Any]
 
     @property
@@ -91,21 +92,30 @@ async def _mirror(
     """Copy profile answers onto Person; True when a date that anchors reminders changed."""
     qid = question.id
     if qid == "consent":
-        person.consent_at = utcnow()
-        person.consent_version = survey().version
-        person.consent_sharing = value == "all"
+        await people_repo.write_person(
+            session,
+            person,
+            consent_at=utcnow(),
+            consent_version=survey().version,
+            consent_sharing=value == "all",
+        )
     elif qid == "home_commune":
-        person.home_commune_code = value
+        await _mirror_column(session, person, "home_commune_code", value)
     elif qid in _MIRROR:
-        setattr(person, qid, value)
+        await _mirror_column(session, person, qid, value)
     elif qid in _DATE_FIELDS:
-        new = _month_date(value)
-        changed = getattr(person, qid) != new
-        setattr(person, qid, new)
-        return changed
+        return await _mirror_column(session, person, qid, _month_date(value))
     elif question.type == "trade":
         await repo.replace_preferences(session, person, state.response, list(value or []))
     return False
+
+
+async def _mirror_column(session: AsyncSession, person: Person, column: str, value: Any) -> bool:
+    """Write one profile column when it changed; True when it did."""
+    if getattr(person, column) == value:
+        return False
+    await people_repo.write_person(session, person, **{column: value})
+    return True
 
 
 def _month_date(value: Any) -> date | None:
@@ -132,13 +142,12 @@ async def refuse(session: AsyncSession, person: Person) -> None:
 async def complete(session: AsyncSession, person: Person, state: SurveyState) -> None:
     """The person confirmed the summary."""
     now = utcnow()
-    state.response.completed_at = now
-    person.survey_completed_at = person.survey_completed_at or now
-    await session.flush()
+    await repo.update_response(session, state.response, completed_at=now)
+    if person.survey_completed_at is None:
+        await people_repo.write_person(session, person, survey_completed_at=now)
     await _reschedule(session, person)
 
 
 async def reopen(session: AsyncSession, state: SurveyState) -> None:
     """An answer changed after confirmation: the response is open until confirmed again."""
-    state.response.completed_at = None
-    await session.flush()
+    await repo.update_response(session, state.response, completed_at=None)

@@ -2,27 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 
-# hot statements, built once: no per-update construction or cache-key work
+_RESPONSES = cast(Table, SurveyResponse.__table__)
+_ANSWERS = cast(Table, Answer.__table__)
+
+# hot statements, built once and run on the connection (Core rows, no ORM identity work)
 _LATEST_RESPONSE = (
-    select(func.max(SurveyResponse.id))
-    .where(SurveyResponse.person_id == bindparam("person_id"))
+    select(func.max(_RESPONSES.c.id))
+    .where(_RESPONSES.c.person_id == bindparam("person_id"))
     .scalar_subquery()
 )
 _LATEST_WITH_ANSWERS = (
-    select(SurveyResponse, Answer.question_id, Answer.value)
-    .outerjoin(Answer, Answer.response_id == SurveyResponse.id)
-    .where(SurveyResponse.id == _LATEST_RESPONSE)
+    select(
+        _RESPONSES.c.id,
+        _RESPONSES.c.survey_version,
+        _RESPONSES.c.completed_at,
+        _ANSWERS.c.question_id,
+        _ANSWERS.c.value,
+    )
+    .select_from(_RESPONSES.outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id))
+    .where(_RESPONSES.c.id == _LATEST_RESPONSE)
 )
+
+
+@dataclass
+class ResponseRecord:
+    """The current survey response of a person, as the survey flow needs it."""
+
+    id: int
+    survey_version: str
+    completed_at: datetime | None
+
+
+@cache
+def _response_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE survey_responses SET these columns WHERE id = :pk."""
+    return (
+        update(_RESPONSES)
+        .where(_RESPONSES.c.id == bindparam("pk"))
+        .values({c: bindparam(f"new_{c}") for c in columns})
+    )
 
 
 @cache
@@ -44,24 +74,38 @@ def _answer_upsert(dialect_name: str) -> Any:
 
 async def latest_with_answers(
     session: AsyncSession, person: Person
-) -> tuple[SurveyResponse | None, dict[str, Any]]:
+) -> tuple[ResponseRecord | None, dict[str, Any]]:
     """The latest response and its answers (question id → value), in one query."""
-    rows = (await session.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
+    conn = await session.connection()
+    rows = (await conn.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
     if not rows:
         return None, {}
-    return rows[0][0], {qid: value for _, qid, value in rows if qid is not None}
+    response = ResponseRecord(*rows[0][:3])
+    return response, {row[3]: row[4] for row in rows if row[3] is not None}
 
 
-async def create_response(session: AsyncSession, person: Person, version: str) -> SurveyResponse:
+async def create_response(session: AsyncSession, person: Person, version: str) -> ResponseRecord:
     response = SurveyResponse(person_id=person.id, survey_version=version)
     session.add(response)
     await session.flush()
-    return response
+    return ResponseRecord(response.id, response.survey_version, response.completed_at)
+
+
+async def update_response(session: AsyncSession, response: ResponseRecord, **values: Any) -> None:
+    """Write some columns of the response now (and onto the record)."""
+    values["updated_at"] = utcnow()
+    columns = tuple(sorted(values))
+    conn = await session.connection()
+    params = {f"new_{c}": values[c] for c in columns}
+    await conn.execute(_response_update(columns), {"pk": response.id, **params})
+    for column, value in values.items():
+        if hasattr(response, column):
+            setattr(response, column, value)
 
 
 async def upsert_answer(
     session: AsyncSession,
-    response: SurveyResponse,
+    response: ResponseRecord,
     *,
     question_id: str,
     value: Any,
@@ -81,10 +125,10 @@ async def upsert_answer(
     }
     await conn.execute(_answer_upsert(conn.dialect.name), params)
     if response.survey_version != version:
-        response.survey_version = version
+        await update_response(session, response, survey_version=version)
 
 
-async def delete_answers(session: AsyncSession, response: SurveyResponse, ids: list[str]) -> None:
+async def delete_answers(session: AsyncSession, response: ResponseRecord, ids: list[str]) -> None:
     if ids:
         await session.execute(
             delete(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(ids))
@@ -92,7 +136,7 @@ async def delete_answers(session: AsyncSession, response: SurveyResponse, ids: l
 
 
 async def replace_preferences(
-    session: AsyncSession, person: Person, response: SurveyResponse, entries: list[dict[str, Any]]
+    session: AsyncSession, person: Person, response: ResponseRecord, entries: list[dict[str, Any]]
 ) -> None:
     """Replace the person's ranked trade preferences (rank, code, raw, score, source)."""
     await session.execute(delete(TradePreference).where(TradePreference.person_id == person.id))

@@ -48,6 +48,33 @@ def create_bot(token: str, api_base: str | None) -> Bot:
     )
 
 
+# aiogram checks every Bot API answer as pydantic's Response[T]; pydantic keeps parametrised
+# generic models in a weak cache, so a full garbage collection can drop one and the next call
+# rebuilds it (a new model class and schema, milliseconds). Built once here and kept.
+_RESPONSE_MODELS: list[type[Any]] = []
+
+
+def pin_response_models() -> None:
+    """Build ``Response[T]`` for every Bot API method's return type and keep a reference."""
+    if _RESPONSE_MODELS:
+        return
+    import aiogram.methods
+    from aiogram.methods.base import Response, TelegramMethod
+
+    returning: dict[str, Any] = {}
+    for name in aiogram.methods.__all__:
+        method = getattr(aiogram.methods, name)
+        if (
+            isinstance(method, type)
+            and issubclass(method, TelegramMethod)
+            and method is not TelegramMethod
+        ):
+            kind = getattr(method, "__returning__", None)
+            if kind is not None:
+                returning[repr(kind)] = kind
+    _RESPONSE_MODELS.extend(Response[kind] for kind in returning.values())  # type: ignore[valid-type]
+
+
 def create_fsm(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> tuple[BaseStorage, BaseEventIsolation]:
@@ -181,6 +208,7 @@ class BotApp:
             self._start_scheduler(sender)
         # what start-up loaded (content, catalogs, routers, compiled statements) lives as long
         # as the process: frozen, the garbage collector stops walking it on every collection
+        pin_response_models()
         gc.freeze()
         self.tasks.append(
             asyncio.create_task(

@@ -39,7 +39,10 @@ class DbSessionMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with self._sessionmaker() as session:
+        # closed explicitly rather than with ``async with``, whose exit runs close() as a
+        # separate shielded task: an extra trip through the event loop on every update
+        session = self._sessionmaker()
+        try:
             if not await repo.claim_update(
                 session, bot_id=data["bot"].id, update_id=event.update_id
             ):
@@ -57,6 +60,8 @@ class DbSessionMiddleware(BaseMiddleware):
             if _has_work(session):
                 await session.commit()
             return result
+        finally:
+            await session.close()
 
 
 def _has_work(session: AsyncSession) -> bool:

@@ -14,6 +14,11 @@ def insert_for(dialect_name: str, table: Any) -> Any:
     return module.insert(table)
 
 
+def dialect_name(session: AsyncSession) -> str:
+    """The name of the database behind ``session`` ("sqlite" or "postgresql")."""
+    return str(session.get_bind().dialect.name)
+
+
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """:func:`insert_for` the database behind ``session``."""
-    return insert_for(session.get_bind().dialect.name, table)
+    return insert_for(dialect_name(session), table)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.dialect import dialect_insert, insert_for
+from storage.dialect import dialect_insert, dialect_name, insert_for
 from storage.models import AnonymousCount, Person, ProcessedUpdate
 from storage.models.base import utcnow
 
@@ -52,9 +52,8 @@ async def write_person(session: AsyncSession, person: Person, **values: Any) -> 
     """
     values["updated_at"] = utcnow()
     columns = tuple(sorted(values))
-    conn = await session.connection()
     params = {f"new_{c}": values[c] for c in columns}
-    await conn.execute(_write_statement(columns), {"pk": person.id, **params})
+    await session.execute(_write_statement(columns), {"pk": person.id, **params})
     for column, value in values.items():
         set_committed_value(person, column, value)
 
@@ -106,13 +105,13 @@ async def get_count(session: AsyncSession, key: str) -> int:
 
 async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
     """Record an update id; False when it was handled before (a repeated update)."""
-    conn = await session.connection()
-    stmt = _claim_statement(conn.dialect.name)
     try:
-        result = await conn.execute(stmt, {"bot_id": bot_id, "update_id": update_id})
+        result = await session.execute(
+            _claim_statement(dialect_name(session)), {"bot_id": bot_id, "update_id": update_id}
+        )
     except IntegrityError:
         return False
-    return bool(result.rowcount)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import insert_for
+from storage.dialect import dialect_name, insert_for
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 
@@ -76,8 +76,7 @@ async def latest_with_answers(
     session: AsyncSession, person: Person
 ) -> tuple[ResponseRecord | None, dict[str, Any]]:
     """The latest response and its answers (question id → value), in one query."""
-    conn = await session.connection()
-    rows = (await conn.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
+    rows = (await session.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
     if not rows:
         return None, {}
     response = ResponseRecord(*rows[0][:3])
@@ -95,9 +94,8 @@ async def update_response(session: AsyncSession, response: ResponseRecord, **val
     """Write some columns of the response now (and onto the record)."""
     values["updated_at"] = utcnow()
     columns = tuple(sorted(values))
-    conn = await session.connection()
     params = {f"new_{c}": values[c] for c in columns}
-    await conn.execute(_response_update(columns), {"pk": response.id, **params})
+    await session.execute(_response_update(columns), {"pk": response.id, **params})
     for column, value in values.items():
         if hasattr(response, column):
             setattr(response, column, value)
@@ -113,7 +111,6 @@ async def upsert_answer(
     version: str,
 ) -> None:
     """Store (or replace) one answer in one statement, with the survey version it answered."""
-    conn = await session.connection()
     params = {
         "response_id": response.id,
         "question_id": question_id,
@@ -123,7 +120,7 @@ async def upsert_answer(
         "answered_at": utcnow(),
         "changed_count": 0,
     }
-    await conn.execute(_answer_upsert(conn.dialect.name), params)
+    await session.execute(_answer_upsert(dialect_name(session)), params)
     if response.survey_version != version:
         await update_response(session, response, survey_version=version)
 

@@ -110,8 +110,8 @@ class SurveyFlow:
         question = question or self.current()
         if question is None:
             return replies + await self.summary()
+        # the question on screen follows from the answers (and edit/open): nothing to remember
         await self.fsm.set_state(SurveyStates.answering)
-        await self._save_data(q=question.id)
         chosen = self.st.answers.get(question.id) if question.type == "trade" else None
         if question.type == "trade" and self.data.get("fresh") == question.id:
             chosen = None

@@ -17,13 +17,16 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import people
+from bot import people, survey_service
+from bot.survey_flow import SurveyStates
 from storage import people as repo
 from storage.fsm import current_session, has_staged_writes
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+_SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -102,11 +105,14 @@ class PersonMiddleware(BaseMiddleware):
         chat = data.get("event_chat")
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             session: AsyncSession = data["session"]
+            in_survey = data.get("raw_state") in _SURVEY_STATES
             person = await people.ensure_person(
                 session,
                 telegram_user_id=user.id,
                 chat_id=chat.id if chat else user.id,
                 language_code=user.language_code,
+                # mid-survey, the survey state comes with the person: one query, not two
+                loader=survey_service.load_person_with_state if in_survey else None,
             )
             data["person"] = person
             # a plain copy: the locale is still known in the error handler, after a rollback

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,10 +23,22 @@ CONSENT_REFUSED_COUNT = "consent_refused"
 
 
 async def ensure_person(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, language_code: str | None
+    session: AsyncSession,
+    *,
+    telegram_user_id: int,
+    chat_id: int,
+    language_code: str | None,
+    loader: Callable[[AsyncSession, int], Awaitable[Person | None]] | None = None,
 ) -> Person:
-    """The person behind an update, created on first contact with only ids and language."""
-    person = await repo.get_person(session, telegram_user_id=telegram_user_id)
+    """The person behind an update, created on first contact with only ids and language.
+
+    ``loader`` reads the person (default: by Telegram id); the survey's loader also reads
+    their survey state in the same query.
+    """
+    if loader is not None:
+        person = await loader(session, telegram_user_id)
+    else:
+        person = await repo.get_person(session, telegram_user_id=telegram_user_id)
     if person is None:
         person = await repo.create_person(
             session,

@@ -36,6 +36,27 @@ _LATEST_WITH_ANSWERS = (
 )
 
 
+_LATEST_OF_PERSON = (
+    select(func.max(_RESPONSES.c.id))
+    .where(_RESPONSES.c.person_id == Person.id)
+    .correlate(Person)
+    .scalar_subquery()
+)
+_PERSON_WITH_LATEST = (
+    select(
+        Person,
+        _RESPONSES.c.id,
+        _RESPONSES.c.survey_version,
+        _RESPONSES.c.completed_at,
+        _ANSWERS.c.question_id,
+        _ANSWERS.c.value,
+    )
+    .outerjoin(_RESPONSES, _RESPONSES.c.id == _LATEST_OF_PERSON)
+    .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
+    .where(Person.telegram_user_id == bindparam("tg_id"))
+)
+
+
 @dataclass
 class ResponseRecord:
     """The current survey response of a person, as the survey flow needs it."""
@@ -81,6 +102,20 @@ async def latest_with_answers(
         return None, {}
     response = ResponseRecord(*rows[0][:3])
     return response, {row[3]: row[4] for row in rows if row[3] is not None}
+
+
+async def person_with_latest(
+    session: AsyncSession, telegram_user_id: int
+) -> tuple[Person | None, ResponseRecord | None, dict[str, Any]]:
+    """A person, their latest response and its answers, in one query (for survey updates)."""
+    rows = (await session.execute(_PERSON_WITH_LATEST, {"tg_id": telegram_user_id})).all()
+    if not rows:
+        return None, None, {}
+    first = rows[0]
+    if first[1] is None:
+        return first[0], None, {}
+    response = ResponseRecord(first[1], first[2], first[3])
+    return first[0], response, {row[4]: row[5] for row in rows if row[4] is not None}
 
 
 async def create_response(session: AsyncSession, person: Person, version: str) -> ResponseRecord:

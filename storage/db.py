@@ -37,8 +37,7 @@ def create_engine(database_url: str, *, inline: bool = False, **kwargs: Any) -> 
             from storage import sqlite_inline
 
             url = url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
-        timeout = 0 if inline else 30
-        engine = create_async_engine(url, connect_args={"timeout": timeout}, **kwargs)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

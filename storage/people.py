@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.dialect import dialect_insert, dialect_name, insert_for
+from storage.dialect import dialect_insert, dialect_name, insert_for, update_by_id
 from storage.models import AnonymousCount, Person, ProcessedUpdate
-from storage.models.base import utcnow
 
 # hot statements, built once: no per-update construction or cache-key work
+_PEOPLE = cast(Table, Person.__table__)
 _PERSON_BY_TELEGRAM_ID = select(Person).where(Person.telegram_user_id == bindparam("tg_id"))
 
 
@@ -33,28 +33,13 @@ async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person 
     return await session.scalar(_PERSON_BY_TELEGRAM_ID, {"tg_id": telegram_user_id})
 
 
-@cache
-def _write_statement(columns: tuple[str, ...]) -> Any:
-    """UPDATE people SET these columns WHERE id = :pk (one statement per set of columns)."""
-    table = cast(Table, Person.__table__)
-    return (
-        update(table)
-        .where(table.c.id == bindparam("pk"))
-        .values({c: bindparam(f"new_{c}") for c in columns})
-    )
-
-
 async def write_person(session: AsyncSession, person: Person, **values: Any) -> None:
     """Write some columns of a loaded person now, in one UPDATE, and keep the object in step.
 
     The survey's hot path: one statement instead of a unit-of-work flush at commit. The
     object's attributes are set as committed values, so the session does not write them again.
     """
-    values["updated_at"] = utcnow()
-    columns = tuple(sorted(values))
-    params = {f"new_{c}": values[c] for c in columns}
-    await session.execute(_write_statement(columns), {"pk": person.id, **params})
-    for column, value in values.items():
+    for column, value in (await update_by_id(session, _PEOPLE, person.id, values)).items():
         set_committed_value(person, column, value)
 
 

@@ -2,56 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_name, insert_for
+from storage.dialect import dialect_name, insert_for, update_by_id
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 
 _RESPONSES = cast(Table, SurveyResponse.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
 
-# hot statements, built once and run on the connection (Core rows, no ORM identity work)
-_LATEST_RESPONSE = (
-    select(func.max(_RESPONSES.c.id))
-    .where(_RESPONSES.c.person_id == bindparam("person_id"))
-    .scalar_subquery()
+
+def _latest_response_id(person_id: Any) -> Any:
+    """The id of a person's latest response (a scalar subquery; correlated to ``people``)."""
+    return (
+        select(func.max(_RESPONSES.c.id))
+        .where(_RESPONSES.c.person_id == person_id)
+        .correlate(Person)
+        .scalar_subquery()
+    )
+
+
+# hot statements, built once: the survey state is Core rows (no ORM identity work)
+_STATE_COLUMNS = (
+    _RESPONSES.c.id,
+    _RESPONSES.c.survey_version,
+    _RESPONSES.c.completed_at,
+    _ANSWERS.c.question_id,
+    _ANSWERS.c.value,
 )
 _LATEST_WITH_ANSWERS = (
-    select(
-        _RESPONSES.c.id,
-        _RESPONSES.c.survey_version,
-        _RESPONSES.c.completed_at,
-        _ANSWERS.c.question_id,
-        _ANSWERS.c.value,
-    )
+    select(*_STATE_COLUMNS)
     .select_from(_RESPONSES.outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id))
-    .where(_RESPONSES.c.id == _LATEST_RESPONSE)
-)
-
-
-_LATEST_OF_PERSON = (
-    select(func.max(_RESPONSES.c.id))
-    .where(_RESPONSES.c.person_id == Person.id)
-    .correlate(Person)
-    .scalar_subquery()
+    .where(_RESPONSES.c.id == _latest_response_id(bindparam("person_id")))
 )
 _PERSON_WITH_LATEST = (
-    select(
-        Person,
-        _RESPONSES.c.id,
-        _RESPONSES.c.survey_version,
-        _RESPONSES.c.completed_at,
-        _ANSWERS.c.question_id,
-        _ANSWERS.c.value,
-    )
-    .outerjoin(_RESPONSES, _RESPONSES.c.id == _LATEST_OF_PERSON)
+    select(Person, *_STATE_COLUMNS)
+    .outerjoin(_RESPONSES, _RESPONSES.c.id == _latest_response_id(Person.id))
     .outerjoin(_ANSWERS, _ANSWERS.c.response_id == _RESPONSES.c.id)
     .where(Person.telegram_user_id == bindparam("tg_id"))
 )
@@ -66,14 +59,12 @@ class ResponseRecord:
     completed_at: datetime | None
 
 
-@cache
-def _response_update(columns: tuple[str, ...]) -> Any:
-    """UPDATE survey_responses SET these columns WHERE id = :pk."""
-    return (
-        update(_RESPONSES)
-        .where(_RESPONSES.c.id == bindparam("pk"))
-        .values({c: bindparam(f"new_{c}") for c in columns})
-    )
+def _state(rows: Sequence[Any], at: int) -> tuple[ResponseRecord | None, dict[str, Any]]:
+    """The response and its answers from rows holding ``_STATE_COLUMNS`` from column ``at``."""
+    if not rows or rows[0][at] is None:
+        return None, {}
+    response = ResponseRecord(*rows[0][at : at + 3])
+    return response, {row[at + 3]: row[at + 4] for row in rows if row[at + 3] is not None}
 
 
 @cache
@@ -98,10 +89,7 @@ async def latest_with_answers(
 ) -> tuple[ResponseRecord | None, dict[str, Any]]:
     """The latest response and its answers (question id → value), in one query."""
     rows = (await session.execute(_LATEST_WITH_ANSWERS, {"person_id": person.id})).all()
-    if not rows:
-        return None, {}
-    response = ResponseRecord(*rows[0][:3])
-    return response, {row[3]: row[4] for row in rows if row[3] is not None}
+    return _state(rows, 0)
 
 
 async def person_with_latest(
@@ -111,11 +99,7 @@ async def person_with_latest(
     rows = (await session.execute(_PERSON_WITH_LATEST, {"tg_id": telegram_user_id})).all()
     if not rows:
         return None, None, {}
-    first = rows[0]
-    if first[1] is None:
-        return first[0], None, {}
-    response = ResponseRecord(first[1], first[2], first[3])
-    return first[0], response, {row[4]: row[5] for row in rows if row[4] is not None}
+    return (rows[0][0], *_state(rows, 1))
 
 
 async def create_response(session: AsyncSession, person: Person, version: str) -> ResponseRecord:
@@ -127,11 +111,7 @@ async def create_response(session: AsyncSession, person: Person, version: str) -
 
 async def update_response(session: AsyncSession, response: ResponseRecord, **values: Any) -> None:
     """Write some columns of the response now (and onto the record)."""
-    values["updated_at"] = utcnow()
-    columns = tuple(sorted(values))
-    params = {f"new_{c}": values[c] for c in columns}
-    await session.execute(_response_update(columns), {"pk": response.id, **params})
-    for column, value in values.items():
+    for column, value in (await update_by_id(session, _RESPONSES, response.id, values)).items():
         if hasattr(response, column):
             setattr(response, column, value)
 

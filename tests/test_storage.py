@@ -124,3 +124,48 @@ async def test_redis_fsm_state_survives_a_restart(sqlite_url: str, emulator: str
         redis = Redis.from_url(url)
         await redis.flushdb()
         await redis.aclose()
+
+
+async def test_person_with_latest_reads_that_persons_latest_answers(any_db_url: str) -> None:
+    """The one-query load of mid-survey updates: the person's own latest response, not another's."""
+    from storage import survey as survey_repo
+
+    engine = create_engine(any_db_url)
+    await upgrade_async(engine)
+    sessions = create_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            an = await repo.create_person(
+                session, telegram_user_id=1, chat_id=1, language="vi", source=None
+            )
+            binh = await repo.create_person(
+                session, telegram_user_id=2, chat_id=2, language="vi", source=None
+            )
+            old = await survey_repo.create_response(session, an, "v1")
+            await survey_repo.upsert_answer(
+                session, old, question_id="branch", value="army", raw_text=None, version="v1"
+            )
+            latest = await survey_repo.create_response(session, an, "v2")
+            await survey_repo.upsert_answer(
+                session, latest, question_id="full_name", value="An", raw_text="An", version="v2"
+            )
+            other = await survey_repo.create_response(session, binh, "v2")  # the newest row
+            await survey_repo.upsert_answer(
+                session, other, question_id="branch", value="police", raw_text=None, version="v2"
+            )
+            await survey_repo.update_response(session, latest, completed_at=None)
+            await session.commit()
+        async with sessions() as session:
+            person, response, answers = await survey_repo.person_with_latest(session, 1)
+            assert person is not None and person.id == an.id
+            assert response is not None and response.id == latest.id
+            assert response.survey_version == "v2"
+            assert answers == {"full_name": "An"}
+            assert await survey_repo.latest_with_answers(session, person) == (response, answers)
+            nobody = await repo.create_person(
+                session, telegram_user_id=3, chat_id=3, language="en", source=None
+            )
+            assert await survey_repo.person_with_latest(session, 3) == (nobody, None, {})
+            assert await survey_repo.person_with_latest(session, 4) == (None, None, {})
+    finally:
+        await engine.dispose()

@@ -76,8 +76,7 @@ async def summary_text_handler(
     message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
 ) -> None:
     """Text while the summary is shown: show it again with its buttons."""
-    flow = await open_flow(session, person, state, settings.province_code)
-    await _send_all(message, await flow.enter())
+    await _enter(message, person, session, state, settings)
 
 
 async def non_text_handler(

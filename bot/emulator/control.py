@@ -299,19 +299,17 @@ class ControlApi:
 
     async def block(self, request: web.Request) -> web.Response:
         """The user blocks the bot."""
-        args = await read_args(request)
-        user = self._user(request, args)
-        chat = self._bot(args).chat_for(user)
-        chat.blocked = True
-        return reply({"blocked": True, "chat_id": chat.chat_id})
+        return await self._set_blocked(request, True)
 
     async def unblock(self, request: web.Request) -> web.Response:
         """The user unblocks the bot."""
+        return await self._set_blocked(request, False)
+
+    async def _set_blocked(self, request: web.Request, blocked: bool) -> web.Response:
         args = await read_args(request)
-        user = self._user(request, args)
-        chat = self._bot(args).chat_for(user)
-        chat.blocked = False
-        return reply({"blocked": False, "chat_id": chat.chat_id})
+        chat = self._bot(args).chat_for(self._user(request, args))
+        chat.blocked = blocked
+        return reply({"blocked": blocked, "chat_id": chat.chat_id})
 
     async def chat(self, request: web.Request) -> web.Response:
         """Everything the chat holds."""

@@ -95,7 +95,8 @@ class SurveyFlow:
             qid = self.data.get(key)
             if qid in live:
                 return live[qid]
-        return next_question(self.survey, self.st.answers)
+        # next_question(), on the walk just made
+        return next((q for q in live.values() if q.id not in self.st.answers), None)
 
     async def _save_data(self, **changes: Any) -> None:
         self.data.update(changes)

@@ -93,7 +93,8 @@ async def save_answer(
         version=s.version,
     )
     state.answers[question.id] = value
-    stale = [qid for qid in state.answers if qid not in prune(s, state.answers)]
+    kept = prune(s, state.answers)
+    stale = [qid for qid in state.answers if qid not in kept]
     if stale:
         await repo.delete_answers(session, state.response, stale)
         for qid in stale:

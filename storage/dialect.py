@@ -9,6 +9,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import sqlite_inline
 from storage.models.base import utcnow
 
 
@@ -38,6 +39,25 @@ def _update_by_id_statement(table: Table, columns: tuple[str, ...]) -> Any:
     )
 
 
+async def execute_write(session: AsyncSession, statement: Any, params: dict[str, Any]) -> int:
+    """Run an INSERT/UPDATE/DELETE in the session's transaction; the number of rows changed.
+
+    On the bot's inline SQLite engine the statement runs straight on ``sqlite3`` (see
+    :func:`storage.sqlite_inline.execute_write`: same SQL and values, a fraction of the cost);
+    elsewhere through ``session.execute``. Pending ORM changes are flushed first either way.
+    """
+    if session.get_bind().dialect.driver != sqlite_inline.DRIVER:
+        result = await session.execute(statement, params)
+        return int(result.rowcount)  # type: ignore[attr-defined]
+    if session.new or session.dirty or session.deleted:
+        await session.flush()  # what session.execute's autoflush would do
+    conn = (await session.connection()).sync_connection
+    assert conn is not None
+    driver = sqlite_inline.driver_of(conn)
+    assert driver is not None, "an inline-engine session runs on sqlite3"
+    return sqlite_inline.execute_write(conn, driver, statement, params)
+
+
 async def update_by_id(
     session: AsyncSession, table: Table, row_id: int, values: dict[str, Any]
 ) -> dict[str, Any]:
@@ -49,5 +69,5 @@ async def update_by_id(
     written = {**values, "updated_at": utcnow()}
     columns = tuple(sorted(written))
     params = {f"new_{c}": written[c] for c in columns}
-    await session.execute(_update_by_id_statement(table, columns), {"pk": row_id, **params})
+    await execute_write(session, _update_by_id_statement(table, columns), {"pk": row_id, **params})
     return written

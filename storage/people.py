@@ -11,8 +11,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.dialect import dialect_insert, dialect_name, insert_for, update_by_id
+from storage.dialect import (
+    dialect_insert,
+    dialect_name,
+    execute_write,
+    insert_for,
+    update_by_id,
+)
 from storage.models import AnonymousCount, Person, ProcessedUpdate
+from storage.models.base import utcnow
 
 # hot statements, built once: no per-update construction or cache-key work
 _PEOPLE = cast(Table, Person.__table__)
@@ -90,13 +97,11 @@ async def get_count(session: AsyncSession, key: str) -> int:
 
 async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
     """Record an update id; False when it was handled before (a repeated update)."""
+    params = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
     try:
-        result = await session.execute(
-            _claim_statement(dialect_name(session)), {"bot_id": bot_id, "update_id": update_id}
-        )
+        return bool(await execute_write(session, _claim_statement(dialect_name(session)), params))
     except IntegrityError:
         return False
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:

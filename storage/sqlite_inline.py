@@ -21,6 +21,11 @@ transaction) can commit. Within this engine, transactions queue for its one pool
 
 Used when :func:`storage.db.create_engine` is asked for ``inline=True`` on a SQLite URL; the
 ``DATABASE_URL`` people write stays ``sqlite+aiosqlite:///…``.
+
+The hottest writes (the update-id claim, an answer, a profile column) can skip SQLAlchemy's
+per-statement machinery on this engine: :func:`execute_write` runs a Core statement that
+SQLAlchemy compiled once, with SQLAlchemy's own bind processors, straight on ``sqlite3`` inside
+the session's transaction (see :func:`storage.dialect.execute_write`, which picks the path).
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy.dialects import registry
@@ -37,6 +44,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.util.concurrency import await_
 
 DRIVER = "xuatngu_inline"
@@ -190,3 +199,57 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
 
 
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
+
+
+# ---------------------------------------------------------------- hot writes
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A write statement compiled for this dialect: SQL, parameter order, bind processors."""
+
+    compiled: Any
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+@cache
+def _plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    if compiled.insert_prefetch or compiled.update_prefetch:
+        missing = [c.key for c in (*compiled.insert_prefetch, *compiled.update_prefetch)]
+        raise ValueError(f"pass every value explicitly (Python-side defaults for {missing})")
+    names = tuple(compiled.positiontup or ())
+    processors = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    return _Plan(compiled, compiled.string, names, processors)
+
+
+def driver_of(conn: Connection) -> sqlite3.Connection | None:
+    """The ``sqlite3`` connection behind an inline-engine connection (None for other drivers)."""
+    driver = conn.connection.driver_connection
+    return driver._conn if isinstance(driver, _Connection) else None
+
+
+def execute_write(
+    conn: Connection, driver: sqlite3.Connection, statement: Any, params: Mapping[str, Any]
+) -> int:
+    """Run an INSERT/UPDATE/DELETE on ``sqlite3`` directly; the number of rows it changed.
+
+    The SQL and the value conversions (dates, JSON) are SQLAlchemy's own, so the row is the
+    same as through ``session.execute``; what is skipped is the per-statement execution
+    context and result. Every value must be given (Python-side defaults are not run), and no
+    ORM event or cursor event sees the statement.
+    """
+    plan = _plan(statement, conn.dialect, tuple(params))
+    values = plan.compiled.construct_params(params)
+    args = [
+        values[name] if process is None else process(values[name])
+        for name, process in zip(plan.names, plan.processors, strict=True)
+    ]
+    try:
+        return driver.execute(plan.sql, args).rowcount
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(plan.sql, args, error, sqlite3.Error) from error

@@ -11,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_name, insert_for, update_by_id
+from storage.dialect import dialect_name, execute_write, insert_for, update_by_id
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 
@@ -135,7 +135,7 @@ async def upsert_answer(
         "answered_at": utcnow(),
         "changed_count": 0,
     }
-    await session.execute(_answer_upsert(dialect_name(session)), params)
+    await execute_write(session, _answer_upsert(dialect_name(session)), params)
     if response.survey_version != version:
         await update_response(session, response, survey_version=version)
 

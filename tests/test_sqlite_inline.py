@@ -11,6 +11,7 @@ from sqlalchemy import text
 from storage import people as repo
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_async
+from storage.models.base import utcnow
 
 
 async def test_inline_engine_reads_and_writes_like_aiosqlite(sqlite_url: str) -> None:
@@ -115,3 +116,97 @@ async def test_lock_wait_gives_up_with_sqlites_error(
     finally:
         await bot.dispose()
         await side.dispose()
+
+
+async def test_hot_writes_fail_like_session_execute(sqlite_url: str) -> None:
+    from sqlalchemy import exc
+
+    from storage import survey as survey_repo
+    from storage.dialect import execute_write
+    from storage.models import ProcessedUpdate
+
+    side = create_engine(sqlite_url)
+    await upgrade_async(side)
+    bot = create_engine(sqlite_url, inline=True)
+    try:
+        async with create_sessionmaker(bot)() as session:
+            answer = {
+                "response_id": 999_999,  # no such response
+                "question_id": "full_name",
+                "value": "An",
+                "raw_text": "An",
+                "survey_version": "v1",
+                "answered_at": utcnow(),
+                "changed_count": 0,
+            }
+            with pytest.raises(exc.IntegrityError):  # SQLAlchemy's error, not sqlite3's
+                await execute_write(session, survey_repo._answer_upsert("sqlite"), answer)
+            await session.rollback()
+            # every value must be given: a Python-side default is not run on this path
+            with pytest.raises(ValueError, match="processed_at"):
+                await execute_write(
+                    session, ProcessedUpdate.__table__.insert(), {"bot_id": 1, "update_id": 1}
+                )
+    finally:
+        await bot.dispose()
+        await side.dispose()
+
+
+async def test_hot_writes_commit_the_same_rows_as_session_execute(sqlite_url: str) -> None:
+    import sqlite3
+    from datetime import UTC, datetime
+
+    from storage import survey as survey_repo
+    from storage.dialect import execute_write
+
+    side = create_engine(sqlite_url)
+    await upgrade_async(side)
+    bot = create_engine(sqlite_url, inline=True)
+    answered = datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=UTC)
+    value = {"codes": ["han", "dien"], "note": 'Hàn <b>điện</b> "x"'}
+    try:
+        async with create_sessionmaker(bot)() as session:
+            people = [
+                await repo.create_person(
+                    session, telegram_user_id=n, chat_id=n, language="vi", source=None
+                )
+                for n in (1, 2)
+            ]
+            responses = [await survey_repo.create_response(session, p, "v1") for p in people]
+            upsert = survey_repo._answer_upsert("sqlite")
+            for response, fast in zip(responses, (True, False), strict=True):
+                params = {
+                    "response_id": response.id,
+                    "question_id": "trade_choices",
+                    "value": value,
+                    "raw_text": "hàn điện",
+                    "survey_version": "v1",
+                    "answered_at": answered,
+                    "changed_count": 0,
+                }
+                for _ in range(2):
+                    if fast:
+                        await execute_write(session, upsert, params)
+                    else:
+                        await session.execute(upsert, params)
+            people[0].full_name = "first"  # pending, then a hot write of the same column
+            await repo.write_person(session, people[0], full_name="second")
+            assert await repo.claim_update(session, bot_id=1, update_id=7)
+            assert not await repo.claim_update(session, bot_id=1, update_id=7)
+            await session.commit()
+    finally:
+        await bot.dispose()
+        await side.dispose()
+
+    path = sqlite_url.split("///", 1)[1]
+    with sqlite3.connect(path) as db:
+        fast_row, plain_row = db.execute(
+            "SELECT question_id, value, raw_text, survey_version, answered_at, changed_count"
+            " FROM answers ORDER BY response_id"
+        ).fetchall()
+        names = db.execute("SELECT full_name FROM people ORDER BY id").fetchall()
+        claimed = db.execute("SELECT bot_id, update_id FROM processed_updates").fetchall()
+    assert fast_row == plain_row
+    assert fast_row[5] == 1  # updated once by the upsert's ON CONFLICT branch
+    assert names == [("second",), (None,)]
+    assert claimed == [(1, 7)]

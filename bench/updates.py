@@ -347,7 +347,11 @@ def stub_missing_routers() -> None:
 
 async def serve_echo(api_base: str) -> None:
     """Child: a bare aiogram 3 echo bot, polling like this bot does, until SIGTERM."""
-    from aiogram import Dispatcher
+    from aiogram import Bot, Dispatcher
+    from aiogram.client.default import DefaultBotProperties
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+    from aiogram.enums import ParseMode
     from aiogram.types import (
         CallbackQuery,
         InlineKeyboardButton,
@@ -355,9 +359,12 @@ async def serve_echo(api_base: str) -> None:
         Message,
     )
 
-    from bot.app import create_bot
-
-    bot = create_bot(ECHO_TOKEN, api_base)
+    # aiogram's own session (form-encoded calls), as any aiogram bot has out of the box
+    bot = Bot(
+        ECHO_TOKEN,
+        session=AiohttpSession(api=TelegramAPIServer.from_base(api_base)),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
     dp = Dispatcher()
     keyboard = InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(text="ok", callback_data="ok")]]

@@ -12,7 +12,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -21,6 +20,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.api_session import JsonAiohttpSession
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
 from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -39,11 +39,14 @@ COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", 
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
-    """An aiogram Bot calling ``{api_base}/bot{token}/{method}`` (Telegram when no base)."""
+    """An aiogram Bot calling ``{api_base}/bot{token}/{method}`` (Telegram when no base).
+
+    Calls go as JSON bodies (:class:`bot.api_session.JsonAiohttpSession`).
+    """
     api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
     return Bot(
         token,
-        session=AiohttpSession(api=api),
+        session=JsonAiohttpSession(api=api),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 

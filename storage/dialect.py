@@ -1,16 +1,24 @@
-"""Statements the repositories share: INSERT … ON CONFLICT per database, UPDATE by id."""
+"""Statements the repositories share: INSERT … ON CONFLICT per database, UPDATE by id, and
+the hot path of the bot's inline SQLite engine (writes and reads straight on ``sqlite3``)."""
 
 from __future__ import annotations
 
+import sqlite3
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table, bindparam, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
 from storage import sqlite_inline
 from storage.models.base import utcnow
+
+T = TypeVar("T")
 
 
 def insert_for(dialect_name: str, table: Any) -> Any:
@@ -39,23 +47,69 @@ def _update_by_id_statement(table: Table, columns: tuple[str, ...]) -> Any:
     )
 
 
+async def _inline(session: AsyncSession) -> tuple[Connection, sqlite3.Connection] | None:
+    """The session's connection and its ``sqlite3`` when on the bot's inline engine, else None.
+
+    Pending ORM changes are flushed first, as ``session.execute`` would (autoflush).
+    """
+    if session.get_bind().dialect.driver != sqlite_inline.DRIVER:
+        return None
+    if session.new or session.dirty or session.deleted:
+        await session.flush()
+    conn = (await session.connection()).sync_connection
+    assert conn is not None
+    driver = sqlite_inline.driver_of(conn)
+    assert driver is not None, "an inline-engine session runs on sqlite3"
+    return conn, driver
+
+
 async def execute_write(session: AsyncSession, statement: Any, params: dict[str, Any]) -> int:
     """Run an INSERT/UPDATE/DELETE in the session's transaction; the number of rows changed.
 
     On the bot's inline SQLite engine the statement runs straight on ``sqlite3`` (see
     :func:`storage.sqlite_inline.execute_write`: same SQL and values, a fraction of the cost);
-    elsewhere through ``session.execute``. Pending ORM changes are flushed first either way.
+    elsewhere through ``session.execute``.
     """
-    if session.get_bind().dialect.driver != sqlite_inline.DRIVER:
+    inline = await _inline(session)
+    if inline is None:
         result = await session.execute(statement, params)
         return int(result.rowcount)  # type: ignore[attr-defined]
-    if session.new or session.dirty or session.deleted:
-        await session.flush()  # what session.execute's autoflush would do
-    conn = (await session.connection()).sync_connection
-    assert conn is not None
-    driver = sqlite_inline.driver_of(conn)
-    assert driver is not None, "an inline-engine session runs on sqlite3"
-    return sqlite_inline.execute_write(conn, driver, statement, params)
+    return sqlite_inline.execute_write(*inline, statement, params)
+
+
+async def fetch_rows(
+    session: AsyncSession, statement: Any, params: dict[str, Any]
+) -> list[tuple[Any, ...]] | None:
+    """The rows of a SELECT on the bot's inline SQLite engine (None elsewhere: use the ORM).
+
+    See :func:`storage.sqlite_inline.fetch_rows`; :func:`attach_loaded` turns an entity's
+    columns into the ORM object the query would have returned.
+    """
+    inline = await _inline(session)
+    return None if inline is None else sqlite_inline.fetch_rows(*inline, statement, params)
+
+
+def attach_loaded(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
+    """The persistent ``cls`` object for a row read by :func:`fetch_rows`.
+
+    As an ORM query does: the object already in the session if there is one (unchanged),
+    else a new one, attached as if loaded (no pending changes; attributes not given, such as
+    relationships, load on access).
+    """
+    key = identity_key(cls, values[_primary_key(cast(Any, cls))])
+    existing = session.sync_session.identity_map.get(key)
+    if existing is not None:
+        return cast(T, existing)
+    obj = cls(**values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
+
+
+@cache
+def _primary_key(cls: type[Any]) -> str:
+    (column,) = sa_inspect(cls).primary_key
+    return str(column.key)
 
 
 async def update_by_id(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -12,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.dialect import (
+    attach_loaded,
     dialect_insert,
     dialect_name,
     execute_write,
+    fetch_rows,
     insert_for,
     update_by_id,
 )
@@ -35,9 +38,24 @@ def _claim_statement(dialect_name: str) -> Any:
     )
 
 
+# the attribute behind each column a ``select(Person, …)`` starts with, in order
+PERSON_ATTRIBUTES = tuple(
+    Person.__mapper__.get_property_by_column(c).key for c in Person.__mapper__.columns
+)
+
+
+def attach_person(session: AsyncSession, row: Sequence[Any]) -> Person:
+    """The Person for a row starting with a ``select(Person, …)``'s columns (see fetch_rows)."""
+    return attach_loaded(session, Person, dict(zip(PERSON_ATTRIBUTES, row, strict=False)))
+
+
 async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
     """The person with this Telegram id, erased or not."""
-    return await session.scalar(_PERSON_BY_TELEGRAM_ID, {"tg_id": telegram_user_id})
+    params = {"tg_id": telegram_user_id}
+    rows = await fetch_rows(session, _PERSON_BY_TELEGRAM_ID, params)
+    if rows is None:  # not the inline engine: the ORM loads the person
+        return await session.scalar(_PERSON_BY_TELEGRAM_ID, params)
+    return attach_person(session, rows[0]) if rows else None
 
 
 async def write_person(session: AsyncSession, person: Person, **values: Any) -> None:

@@ -201,17 +201,18 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
 registry.register(f"sqlite.{DRIVER}", __name__, "InlineSQLiteDialect")
 
 
-# ---------------------------------------------------------------- hot writes
+# ---------------------------------------------------------------- hot statements
 
 
 @dataclass(frozen=True)
 class _Plan:
-    """A write statement compiled for this dialect: SQL, parameter order, bind processors."""
+    """A statement compiled for this dialect: SQL, parameter order, bind and result processors."""
 
     compiled: Any
     sql: str
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
 
 
 @cache
@@ -224,13 +225,30 @@ def _plan(statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> _Plan:
     processors = tuple(
         compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
     )
-    return _Plan(compiled, compiled.string, names, processors)
+    columns = statement.selected_columns if getattr(statement, "is_select", False) else ()
+    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    return _Plan(compiled, compiled.string, names, processors, results)
 
 
 def driver_of(conn: Connection) -> sqlite3.Connection | None:
     """The ``sqlite3`` connection behind an inline-engine connection (None for other drivers)."""
     driver = conn.connection.driver_connection
     return driver._conn if isinstance(driver, _Connection) else None
+
+
+def _run(
+    conn: Connection, driver: sqlite3.Connection, statement: Any, params: Mapping[str, Any]
+) -> tuple[_Plan, sqlite3.Cursor]:
+    plan = _plan(statement, conn.dialect, tuple(params))
+    values = plan.compiled.construct_params(params)
+    args = [
+        values[name] if process is None else process(values[name])
+        for name, process in zip(plan.names, plan.processors, strict=True)
+    ]
+    try:
+        return plan, driver.execute(plan.sql, args)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(plan.sql, args, error, sqlite3.Error) from error
 
 
 def execute_write(
@@ -243,13 +261,22 @@ def execute_write(
     context and result. Every value must be given (Python-side defaults are not run), and no
     ORM event or cursor event sees the statement.
     """
-    plan = _plan(statement, conn.dialect, tuple(params))
-    values = plan.compiled.construct_params(params)
-    args = [
-        values[name] if process is None else process(values[name])
-        for name, process in zip(plan.names, plan.processors, strict=True)
+    return _run(conn, driver, statement, params)[1].rowcount
+
+
+def fetch_rows(
+    conn: Connection, driver: sqlite3.Connection, statement: Any, params: Mapping[str, Any]
+) -> list[tuple[Any, ...]]:
+    """Run a SELECT on ``sqlite3`` directly: its rows, values converted as SQLAlchemy does.
+
+    The columns are the statement's ``selected_columns`` (an ORM entity stands for its
+    mapped columns), each through its type's result processor (dates, JSON, booleans).
+    """
+    plan, cursor = _run(conn, driver, statement, params)
+    rows = cursor.fetchall()
+    results = plan.results
+    if not any(results):
+        return rows
+    return [
+        tuple(v if p is None else p(v) for p, v in zip(results, row, strict=True)) for row in rows
     ]
-    try:
-        return driver.execute(plan.sql, args).rowcount
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(plan.sql, args, error, sqlite3.Error) from error

@@ -210,3 +210,55 @@ async def test_hot_writes_commit_the_same_rows_as_session_execute(sqlite_url: st
     assert fast_row[5] == 1  # updated once by the upsert's ON CONFLICT branch
     assert names == [("second",), (None,)]
     assert claimed == [(1, 7)]
+
+
+async def test_hot_person_load_equals_the_orm_load(sqlite_url: str) -> None:
+    """A person read on sqlite3 and attached is the object an ORM query gives."""
+    from datetime import date
+
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import select
+
+    from storage import survey as survey_repo
+    from storage.models import Person
+
+    side = create_engine(sqlite_url)
+    await upgrade_async(side)
+    bot = create_engine(sqlite_url, inline=True)
+    try:
+        async with create_sessionmaker(bot)() as session:
+            person = await repo.create_person(
+                session, telegram_user_id=7, chat_id=70, language="en", source="qr"
+            )
+            person.full_name = "Nguyễn <b>An</b>"
+            person.discharge_month = date(2027, 3, 1)
+            person.consent_at = utcnow()
+            person.consent_sharing = True
+            response = await survey_repo.create_response(session, person, "v1")
+            await survey_repo.upsert_answer(
+                session, response, question_id="branch", value="army", raw_text=None, version="v1"
+            )
+            await session.commit()
+        async with create_sessionmaker(side)() as session:
+            orm = await session.scalar(select(Person).where(Person.telegram_user_id == 7))
+        assert orm is not None
+        columns = [c.key for c in Person.__table__.columns]
+        async with create_sessionmaker(bot)() as session:
+            fast, state_response, answers = await survey_repo.person_with_latest(session, 7)
+            assert fast is not None and state_response is not None
+            assert {c: getattr(fast, c) for c in columns} == {c: getattr(orm, c) for c in columns}
+            assert type(fast.consent_at) is type(orm.consent_at) and fast.consent_at.tzinfo
+            assert answers == {"branch": "army"} and state_response.id == response.id
+            state = sa_inspect(fast)
+            assert state.persistent and not session.dirty  # loaded, nothing pending
+            # the same object again, as an ORM query in this session would give
+            assert await repo.get_person(session, telegram_user_id=7) is fast
+            fast.language = "vi"  # a change on it is flushed like any loaded object's
+            await session.commit()
+            assert await repo.get_person(session, telegram_user_id=8) is None
+        async with create_sessionmaker(side)() as session:
+            again = await session.scalar(select(Person).where(Person.telegram_user_id == 7))
+            assert again is not None and again.language == "vi"
+    finally:
+        await bot.dispose()
+        await side.dispose()

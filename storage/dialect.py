@@ -106,6 +106,54 @@ def attach_loaded(session: AsyncSession, cls: type[T], values: dict[str, Any]) -
     return obj
 
 
+async def insert_loaded(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
+    """Insert one ``cls`` row now and return it persistent, as ``add()`` and ``flush()`` would.
+
+    On the bot's inline SQLite engine: one INSERT straight on ``sqlite3`` with the columns'
+    Python-side defaults filled in, then :func:`attach_loaded`; elsewhere the ORM.
+    """
+    inline = await _inline(session)
+    if inline is None:
+        obj = cls(**values)
+        session.add(obj)
+        await session.flush()
+        return obj
+    table = cast(Table, cast(Any, cls).__table__)
+    row = {**_defaults(table), **values}
+    new_id = sqlite_inline.execute_insert(*inline, _insert_statement(table), row)
+    row[_primary_key(cast(Any, cls))] = new_id
+    return attach_loaded(session, cls, row)
+
+
+@cache
+def _insert_statement(table: Table) -> Any:
+    return table.insert()
+
+
+def _defaults(table: Table) -> dict[str, Any]:
+    """Each column's Python-side default (called now if it is a function); None for the rest.
+
+    The primary key is left to the database; a server-side default would not be known here,
+    so such a table is refused.
+    """
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        if column.server_default is not None:
+            raise ValueError(f"{table.name}.{column.key} has a server default")
+        default: Any = column.default
+        if default is None:
+            values[column.key] = None
+        elif default.is_callable:
+            values[column.key] = default.arg(None)  # SQLAlchemy's wrapper takes a context
+        elif default.is_scalar:
+            values[column.key] = default.arg
+        else:
+            raise ValueError(f"{table.name}.{column.key} has a SQL default")
+    return values
+
+
 @cache
 def _primary_key(cls: type[Any]) -> str:
     (column,) = sa_inspect(cls).primary_key

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from storage.dialect import insert_for
+from storage.dialect import fetch_rows, insert_for
 from storage.models import FsmRecord
 from storage.models.base import utcnow
 
@@ -110,8 +110,11 @@ class SqlStorage(BaseStorage):
             self._cache.move_to_end(skey)
             return self._cache[skey]
         async with self._session() as (session, _):
-            conn = await session.connection()
-            row = (await conn.execute(_SELECT, {"key": skey})).first()
+            rows = await fetch_rows(session, _SELECT, {"key": skey})  # the bot's inline engine
+            if rows is None:
+                conn = await session.connection()
+                rows = list((await conn.execute(_SELECT, {"key": skey})).all())
+        row = rows[0] if rows else None
         record: Record = (row[0], dict(row[1] or {})) if row else (None, {})
         self._remember(skey, record)
         return record

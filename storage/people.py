@@ -19,6 +19,7 @@ from storage.dialect import (
     execute_write,
     fetch_rows,
     insert_for,
+    insert_loaded,
     update_by_id,
 )
 from storage.models import AnonymousCount, Person, ProcessedUpdate
@@ -76,12 +77,16 @@ async def create_person(
     session: AsyncSession, *, telegram_user_id: int, chat_id: int, language: str, source: str | None
 ) -> Person:
     """Insert a person (no names or profile yet: those come after consent)."""
-    person = Person(
-        telegram_user_id=telegram_user_id, chat_id=chat_id, language=language, source=source
+    return await insert_loaded(
+        session,
+        Person,
+        {
+            "telegram_user_id": telegram_user_id,
+            "chat_id": chat_id,
+            "language": language,
+            "source": source,
+        },
     )
-    session.add(person)
-    await session.flush()
-    return person
 
 
 async def delete_person(session: AsyncSession, person: Person) -> None:

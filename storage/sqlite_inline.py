@@ -264,6 +264,15 @@ def execute_write(
     return _run(conn, driver, statement, params)[1].rowcount
 
 
+def execute_insert(
+    conn: Connection, driver: sqlite3.Connection, statement: Any, params: Mapping[str, Any]
+) -> int:
+    """:func:`execute_write` of one INSERT; the new row's id."""
+    rowid = _run(conn, driver, statement, params)[1].lastrowid
+    assert rowid is not None
+    return rowid
+
+
 def fetch_rows(
     conn: Connection, driver: sqlite3.Connection, statement: Any, params: Mapping[str, Any]
 ) -> list[tuple[Any, ...]]:

@@ -262,3 +262,32 @@ async def test_hot_person_load_equals_the_orm_load(sqlite_url: str) -> None:
     finally:
         await bot.dispose()
         await side.dispose()
+
+
+async def test_hot_insert_gives_the_object_the_orm_would(sqlite_url: str) -> None:
+    """create_person on the inline engine: the row and the object hold the model's defaults."""
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy import select
+
+    from storage.models import Person
+
+    side = create_engine(sqlite_url)
+    await upgrade_async(side)
+    bot = create_engine(sqlite_url, inline=True)
+    columns = [c.key for c in Person.__table__.columns]
+    try:
+        async with create_sessionmaker(bot)() as session:
+            person = await repo.create_person(
+                session, telegram_user_id=9, chat_id=90, language="en", source=None
+            )
+            assert sa_inspect(person).persistent and not session.dirty
+            created = {c: getattr(person, c) for c in columns}
+            await session.commit()
+        async with create_sessionmaker(side)() as session:
+            loaded = await session.scalar(select(Person).where(Person.telegram_user_id == 9))
+        assert loaded is not None
+        assert created == {c: getattr(loaded, c) for c in columns}
+        assert created["consent_sharing"] is False and created["created_at"].tzinfo
+    finally:
+        await bot.dispose()
+        await side.dispose()

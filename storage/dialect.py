@@ -19,6 +19,7 @@ from storage import sqlite_inline
 from storage.models.base import utcnow
 
 T = TypeVar("T")
+_INLINE = "inline_connection"
 
 
 def insert_for(dialect_name: str, table: Any) -> Any:
@@ -56,10 +57,16 @@ async def _inline(session: AsyncSession) -> tuple[Connection, sqlite3.Connection
         return None
     if session.new or session.dirty or session.deleted:
         await session.flush()
+    # the connection is the transaction's: kept for the transaction's next statements
+    transaction = session.sync_session.get_transaction()
+    cached = session.info.get(_INLINE)
+    if cached is not None and transaction is not None and cached[0] is transaction:
+        return cached[1]
     conn = (await session.connection()).sync_connection
     assert conn is not None
     driver = sqlite_inline.driver_of(conn)
     assert driver is not None, "an inline-engine session runs on sqlite3"
+    session.info[_INLINE] = (session.sync_session.get_transaction(), (conn, driver))
     return conn, driver
 
 

@@ -22,10 +22,12 @@ transaction) can commit. Within this engine, transactions queue for its one pool
 Used when :func:`storage.db.create_engine` is asked for ``inline=True`` on a SQLite URL; the
 ``DATABASE_URL`` people write stays ``sqlite+aiosqlite:///…``.
 
-The hottest writes (the update-id claim, an answer, a profile column) can skip SQLAlchemy's
-per-statement machinery on this engine: :func:`execute_write` runs a Core statement that
-SQLAlchemy compiled once, with SQLAlchemy's own bind processors, straight on ``sqlite3`` inside
-the session's transaction (see :func:`storage.dialect.execute_write`, which picks the path).
+The hottest statements (the update-id claim, the person and their survey state, an answer, a
+profile column) can skip SQLAlchemy's per-statement machinery on this engine:
+:func:`execute_write` and :func:`fetch_rows` run a Core statement that SQLAlchemy compiled
+once, with SQLAlchemy's own bind and result processors, straight on ``sqlite3`` inside the
+session's transaction (see :mod:`storage.dialect`, which picks the path and attaches ORM
+objects).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ PostgreSQL and Redis tests skip with a reason when the service is unreachable, u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -96,6 +97,31 @@ async def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         return
     async with fresh_pg_database() as url:
         yield url
+
+
+@pytest.fixture(
+    params=["sqlite", "sqlite-inline", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+async def repo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
+    """A migrated engine for repository tests: SQLite through aiosqlite, SQLite as the bot's
+    inline engine (statements straight on sqlite3), and PostgreSQL."""
+    from storage.db import create_engine
+    from storage.migrate import upgrade_async
+
+    async with contextlib.AsyncExitStack() as stack:
+        if request.param == "postgres":
+            url = await stack.enter_async_context(fresh_pg_database())
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path}/test.sqlite3"
+        side = create_engine(url)
+        stack.push_async_callback(side.dispose)
+        await upgrade_async(side)
+        if request.param != "sqlite-inline":
+            yield side
+            return
+        bot = create_engine(url, inline=True)
+        stack.push_async_callback(bot.dispose)
+        yield bot
 
 
 @pytest.fixture

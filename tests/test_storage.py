@@ -8,6 +8,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from alembic import command
 from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import people as repo
 from storage.db import create_engine, create_sessionmaker
@@ -51,48 +52,40 @@ async def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
         await engine.dispose()
 
 
-async def test_sql_fsm_storage_roundtrip_and_shared_session(any_db_url: str) -> None:
-    engine = create_engine(any_db_url)
-    await upgrade_async(engine)
+async def test_sql_fsm_storage_roundtrip_and_shared_session(repo_engine: AsyncEngine) -> None:
+    engine = repo_engine
     sessionmaker = create_sessionmaker(engine)
     storage = SqlStorage(sessionmaker)
     key = StorageKey(bot_id=1, chat_id=42, user_id=42)
-    try:
-        assert await storage.get_state(key) is None and await storage.get_data(key) == {}
-        await storage.set_state(key, "Survey:answering")
-        await storage.set_data(key, {"q": "phone", "pending": {"codes": ["1", "2"]}})
-        assert await storage.get_state(key) == "Survey:answering"
-        assert (await storage.get_data(key))["pending"] == {"codes": ["1", "2"]}
-        await storage.update_data(key, {"q": "branch"})
-        assert (await storage.get_data(key))["q"] == "branch"
-        # inside an update the storage joins the update's transaction: a rollback undoes it
-        async with sessionmaker() as session:
-            token = current_session.set(session)
-            try:
-                await storage.set_state(key, "Other:state")
-                assert await storage.get_state(key) == "Other:state"
-                await session.rollback()
-            finally:
-                current_session.reset(token)
-        assert await storage.get_state(key) == "Survey:answering"
-    finally:
-        await engine.dispose()
+    assert await storage.get_state(key) is None and await storage.get_data(key) == {}
+    await storage.set_state(key, "Survey:answering")
+    await storage.set_data(key, {"q": "phone", "pending": {"codes": ["1", "2"]}})
+    assert await storage.get_state(key) == "Survey:answering"
+    assert (await storage.get_data(key))["pending"] == {"codes": ["1", "2"]}
+    await storage.update_data(key, {"q": "branch"})
+    assert (await storage.get_data(key))["q"] == "branch"
+    # inside an update the storage joins the update's transaction: a rollback undoes it
+    async with sessionmaker() as session:
+        token = current_session.set(session)
+        try:
+            await storage.set_state(key, "Other:state")
+            assert await storage.get_state(key) == "Other:state"
+            await session.rollback()
+        finally:
+            current_session.reset(token)
+    assert await storage.get_state(key) == "Survey:answering"
 
 
-async def test_claim_update_once(any_db_url: str) -> None:
-    engine = create_engine(any_db_url)
-    await upgrade_async(engine)
+async def test_claim_update_once(repo_engine: AsyncEngine) -> None:
+    engine = repo_engine
     sessionmaker = create_sessionmaker(engine)
-    try:
-        async with sessionmaker() as session:
-            assert await repo.claim_update(session, bot_id=7, update_id=100) is True
-            await session.commit()
-        async with sessionmaker() as session:
-            assert await repo.claim_update(session, bot_id=7, update_id=100) is False
-            assert await repo.claim_update(session, bot_id=8, update_id=100) is True
-            await session.commit()
-    finally:
-        await engine.dispose()
+    async with sessionmaker() as session:
+        assert await repo.claim_update(session, bot_id=7, update_id=100) is True
+        await session.commit()
+    async with sessionmaker() as session:
+        assert await repo.claim_update(session, bot_id=7, update_id=100) is False
+        assert await repo.claim_update(session, bot_id=8, update_id=100) is True
+        await session.commit()
 
 
 @pytest.mark.redis
@@ -126,46 +119,44 @@ async def test_redis_fsm_state_survives_a_restart(sqlite_url: str, emulator: str
         await redis.aclose()
 
 
-async def test_person_with_latest_reads_that_persons_latest_answers(any_db_url: str) -> None:
+async def test_person_with_latest_reads_that_persons_latest_answers(
+    repo_engine: AsyncEngine,
+) -> None:
     """The one-query load of mid-survey updates: the person's own latest response, not another's."""
     from storage import survey as survey_repo
 
-    engine = create_engine(any_db_url)
-    await upgrade_async(engine)
+    engine = repo_engine
     sessions = create_sessionmaker(engine)
-    try:
-        async with sessions() as session:
-            an = await repo.create_person(
-                session, telegram_user_id=1, chat_id=1, language="vi", source=None
-            )
-            binh = await repo.create_person(
-                session, telegram_user_id=2, chat_id=2, language="vi", source=None
-            )
-            old = await survey_repo.create_response(session, an, "v1")
-            await survey_repo.upsert_answer(
-                session, old, question_id="branch", value="army", raw_text=None, version="v1"
-            )
-            latest = await survey_repo.create_response(session, an, "v2")
-            await survey_repo.upsert_answer(
-                session, latest, question_id="full_name", value="An", raw_text="An", version="v2"
-            )
-            other = await survey_repo.create_response(session, binh, "v2")  # the newest row
-            await survey_repo.upsert_answer(
-                session, other, question_id="branch", value="police", raw_text=None, version="v2"
-            )
-            await survey_repo.update_response(session, latest, completed_at=None)
-            await session.commit()
-        async with sessions() as session:
-            person, response, answers = await survey_repo.person_with_latest(session, 1)
-            assert person is not None and person.id == an.id
-            assert response is not None and response.id == latest.id
-            assert response.survey_version == "v2"
-            assert answers == {"full_name": "An"}
-            assert await survey_repo.latest_with_answers(session, person) == (response, answers)
-            nobody = await repo.create_person(
-                session, telegram_user_id=3, chat_id=3, language="en", source=None
-            )
-            assert await survey_repo.person_with_latest(session, 3) == (nobody, None, {})
-            assert await survey_repo.person_with_latest(session, 4) == (None, None, {})
-    finally:
-        await engine.dispose()
+    async with sessions() as session:
+        an = await repo.create_person(
+            session, telegram_user_id=1, chat_id=1, language="vi", source=None
+        )
+        binh = await repo.create_person(
+            session, telegram_user_id=2, chat_id=2, language="vi", source=None
+        )
+        old = await survey_repo.create_response(session, an, "v1")
+        await survey_repo.upsert_answer(
+            session, old, question_id="branch", value="army", raw_text=None, version="v1"
+        )
+        latest = await survey_repo.create_response(session, an, "v2")
+        await survey_repo.upsert_answer(
+            session, latest, question_id="full_name", value="An", raw_text="An", version="v2"
+        )
+        other = await survey_repo.create_response(session, binh, "v2")  # the newest row
+        await survey_repo.upsert_answer(
+            session, other, question_id="branch", value="police", raw_text=None, version="v2"
+        )
+        await survey_repo.update_response(session, latest, completed_at=None)
+        await session.commit()
+    async with sessions() as session:
+        person, response, answers = await survey_repo.person_with_latest(session, 1)
+        assert person is not None and person.id == an.id
+        assert response is not None and response.id == latest.id
+        assert response.survey_version == "v2"
+        assert answers == {"full_name": "An"}
+        assert await survey_repo.latest_with_answers(session, person) == (response, answers)
+        nobody = await repo.create_person(
+            session, telegram_user_id=3, chat_id=3, language="en", source=None
+        )
+        assert await survey_repo.person_with_latest(session, 3) == (nobody, None, {})
+        assert await survey_repo.person_with_latest(session, 4) == (None, None, {})

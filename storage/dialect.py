@@ -12,8 +12,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.util import identity_key
+from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
+from sqlalchemy.orm.attributes import instance_dict
 
 from storage import sqlite_inline
 from storage.models.base import utcnow
@@ -101,16 +101,20 @@ def attach_loaded(session: AsyncSession, cls: type[T], values: dict[str, Any]) -
 
     As an ORM query does: the object already in the session if there is one (unchanged),
     else a new one, attached as if loaded (no pending changes; attributes not given, such as
-    relationships, load on access).
+    relationships, load on access). Like SQLAlchemy's own loader, the new object is made
+    without ``__init__`` (no init event, no attribute events: about a third of the cost)
+    and its columns go straight into its state.
     """
-    key = identity_key(cls, values[_primary_key(cast(Any, cls))])
+    mapper, primary_key = _mapped(cast(Any, cls))
+    key = mapper.identity_key_from_primary_key((values[primary_key],))
     existing = session.sync_session.identity_map.get(key)
     if existing is not None:
         return cast(T, existing)
-    obj = cls(**values)
+    obj = mapper.class_manager.new_instance()
+    instance_dict(obj).update(values)
     make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
+    session.sync_session.add(obj)
+    return cast(T, obj)
 
 
 async def insert_loaded(session: AsyncSession, cls: type[T], values: dict[str, Any]) -> T:
@@ -162,9 +166,17 @@ def _defaults(table: Table) -> dict[str, Any]:
 
 
 @cache
-def _primary_key(cls: type[Any]) -> str:
-    (column,) = sa_inspect(cls).primary_key
-    return str(column.key)
+def _mapped(cls: Any) -> tuple[Mapper[Any], str]:
+    """The class's mapper (configured) and the attribute of its one-column primary key."""
+    configure_mappers()  # as the first ``cls(...)`` or query would: attributes are set up
+    mapper = sa_inspect(cls)
+    if len(mapper.primary_key) != 1:
+        raise ValueError(f"{cls.__name__} has a composite primary key")
+    return mapper, str(mapper.primary_key[0].key)
+
+
+def _primary_key(cls: Any) -> str:
+    return _mapped(cls)[1]
 
 
 async def update_by_id(

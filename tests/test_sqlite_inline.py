@@ -241,6 +241,7 @@ async def test_hot_person_load_equals_the_orm_load(engines: Engines) -> None:
         assert answers == {"branch": "army"} and state_response.id == response.id
         state = sa_inspect(fast)
         assert state.persistent and not session.dirty  # loaded, nothing pending
+        assert state.unloaded == sa_inspect(orm).unloaded  # relationships load on access
         # the same object again, as an ORM query in this session would give
         assert await repo.get_person(session, telegram_user_id=7) is fast
         fast.language = "vi"  # a change on it is flushed like any loaded object's

@@ -9,6 +9,7 @@ multipart form.
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from aiogram import Bot
@@ -22,19 +23,28 @@ from aiohttp import ClientError, ClientTimeout
 _JSON = {"Content-Type": "application/json"}
 
 
+def _utf8_json(value: Any) -> str:
+    """JSON with text as UTF-8, not \\u escapes: Vietnamese text is about a third the size."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 class JsonAiohttpSession(AiohttpSession):
     """``AiohttpSession`` that posts JSON bodies; multipart only when a file is uploaded."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("json_dumps", _utf8_json)
+        super().__init__(**kwargs)
 
     def build_json(self, bot: Bot, method: TelegramMethod[Any]) -> tuple[bytes, bool]:
         """The call's parameters as a JSON body, and whether it uploads a file.
 
         Values are prepared by aiogram's own ``prepare_value`` (bot defaults such as
         ``parse_mode``, enums, dates, nested objects) and skipped when aiogram's form would
-        skip them (``None`` or empty).
+        skip them (``None`` or empty); ``None`` fields are left out of the dump already.
         """
         files: dict[str, InputFile] = {}
         payload: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             if prepared is None or prepared == "":
                 continue

@@ -184,9 +184,12 @@ def _helped() -> ColumnElement[bool]:
 
     The rule of :func:`helped_into_work`, in SQL, so that no rows leave the database.
     """
+    # correlated explicitly: nested in the EXISTS below, automatic correlation would not reach
+    # the outer ``people`` and the minimum would be everybody's first training, not theirs
     first_training = (
         select(func.min(Outcome.status_date))
         .where(Outcome.person_id == Person.id, Outcome.status.in_(TRAINING_STATUSES))
+        .correlate(Person)
         .scalar_subquery()
     )
     work = aliased(Outcome)

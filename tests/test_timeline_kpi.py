@@ -189,3 +189,41 @@ def test_cli_report_and_dry_run_tick(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert out.exit_code == 2 and "BOT_TOKEN" in out.output
     out = runner.invoke(scheduler_app, ["tick", "--now", "yesterday"])
     assert out.exit_code == 2
+
+
+async def test_helped_in_sql_follows_the_python_rule_person_by_person(any_db: Sessions) -> None:
+    """The database count of "helped into work" equals helped_into_work() applied to each person.
+
+    Each person's work is compared with *their own* first training: someone else's earlier
+    training must not count (work in June, own training in August, no return date: not helped).
+    """
+    import random
+
+    rnd = random.Random(7)
+    statuses = ["in_training", "finished_training", "employed_in_trade", "self_employed", "abroad"]
+    expected = 0
+    async with any_db() as s:
+        early = await add_person(s, discharge="2029-01", survey_done=at("2028-06-01"))
+        await register(s, early)
+        await record_outcome(s, early, "in_training", status_date=date(2029, 1, 2))
+        history = [("in_training", date(2029, 1, 2))]
+        expected += helped_into_work(history, None)
+        for i in range(60):
+            returned = f"2029-{rnd.randint(1, 12):02d}-15" if rnd.random() < 0.4 else None
+            person = await add_person(
+                s, discharge="2029-06", returned=returned, survey_done=at("2028-12-01")
+            )
+            await register(s, person)
+            history = []
+            if i == 0:  # the case above, made sure
+                history = [("self_employed", date(2029, 6, 1)), ("in_training", date(2029, 8, 1))]
+            else:
+                for _ in range(rnd.randint(0, 3)):
+                    history.append((rnd.choice(statuses), date(2029, rnd.randint(1, 12), 1)))
+            for status, day in history:
+                await record_outcome(s, person, status, status_date=day)
+            expected += helped_into_work(history, person.return_date)
+        await s.commit()
+        report = await compute_kpis(s, year=2029, tz=TZ)
+    assert report.registered_for_training == 61
+    assert report.helped_into_work_after_training == expected

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -281,8 +282,12 @@ async def compute_kpis(
             _helped().label("helped"),
         )
         .where(*cohort)
-        .subquery()
+        .cte("flags")
+        # computed once per person: inlined, ``registered`` would run its subqueries twice
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    if sqlite3.sqlite_version_info >= (3, 35):  # the keyword's first SQLite release
+        flags = flags.prefix_with("MATERIALIZED", dialect="sqlite")
     totals = await session.execute(
         select(
             flags.c.commune,

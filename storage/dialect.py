@@ -132,7 +132,7 @@ async def insert_loaded(session: AsyncSession, cls: type[T], values: dict[str, A
     table = cast(Table, cast(Any, cls).__table__)
     row = {**_defaults(table), **values}
     new_id = sqlite_inline.execute_insert(*inline, _insert_statement(table), row)
-    row[_primary_key(cast(Any, cls))] = new_id
+    row[_mapped(cast(Any, cls))[1]] = new_id
     return attach_loaded(session, cls, row)
 
 
@@ -173,10 +173,6 @@ def _mapped(cls: Any) -> tuple[Mapper[Any], str]:
     if len(mapper.primary_key) != 1:
         raise ValueError(f"{cls.__name__} has a composite primary key")
     return mapper, str(mapper.primary_key[0].key)
-
-
-def _primary_key(cls: Any) -> str:
-    return _mapped(cls)[1]
 
 
 async def update_by_id(

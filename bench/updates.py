@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,18 @@ from bot.emulator import (  # noqa: E402
     EmulatorTimeout,
 )
 
-BOT_TOKEN = "111111111:BENCH-token-for-this-bot"
+# this bot gets its own token (so its own chats) for each database it runs on
+BOT_TOKENS = {
+    "sqlite": "111111111:BENCH-token-for-this-bot-sqlite",
+    "postgres": "111111112:BENCH-token-for-this-bot-postgres",
+}
+PG_ADMIN_URL = os.environ.get("XUATNGU_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ECHO_TOKEN = "222222222:BENCH-token-for-the-echo-bot"
-BAR = 0.5
+# the bars: this bot's throughput against the echo bot's, per database (PostgreSQL is production)
+BARS = {"postgres": 0.5, "sqlite": 0.4}
 STEP_TIMEOUT = 30.0
 REPLY_KINDS = ("message", "edit")
 FIRST_USER_ID = 7_000_000
-CALIBRATION_USER_ID = 6_999_999
 
 
 # ---------------------------------------------------------------- scenarios
@@ -171,9 +176,9 @@ async def run_phase(
     return out
 
 
-async def calibrate(client: EmulatorClient, echo: bool) -> list[list[int]]:
+async def calibrate(client: EmulatorClient, echo: bool, first: int) -> list[list[int]]:
     """Reply messages per step of each scenario (setup steps first), seen by one user."""
-    user = client.user(CALIBRATION_USER_ID, language_code="vi")
+    user = client.user(first - 1, language_code="vi")
     counts: list[list[int]] = []
     for scenario in SCENARIOS:
         row = []
@@ -300,14 +305,13 @@ async def until_signalled() -> None:
     await stop.wait()
 
 
-async def serve_bot(api_base: str, database_url: str, profile: str | None) -> None:
+async def serve_bot(api_base: str, token: str, database_url: str, profile: str | None) -> None:
     """Child: this bot as in production (polling), until SIGTERM."""
     from bot.app import BotApp
     from bot.config import load_settings
 
-    stub_missing_routers()
     settings = load_settings(
-        bot_token=BOT_TOKEN,
+        bot_token=token,
         telegram_api_base=api_base,
         database_url=database_url,
         admin_port=free_port(),
@@ -323,26 +327,6 @@ async def serve_bot(api_base: str, database_url: str, profile: str | None) -> No
         if profiler is not None and profile:
             stop_profile(profiler, profile)
         await app.stop()
-
-
-def stub_missing_routers() -> None:
-    """Work-in-progress tree: an empty router for a handlers module not written yet."""
-    import importlib
-    import types
-
-    from aiogram import Router
-
-    for name in ("reminders",):
-        try:
-            importlib.import_module(f"handlers.{name}")
-        except ModuleNotFoundError:
-            module = types.ModuleType(f"handlers.{name}")
-            module.create_router = lambda n=name: Router(name=f"stub-{n}")  # type: ignore[attr-defined]
-            sys.modules[f"handlers.{name}"] = module
-            import handlers
-
-            setattr(handlers, name, module)
-            print(f"NOTE: handlers/{name}.py missing; bench uses an empty router", file=sys.stderr)
 
 
 async def serve_echo(api_base: str) -> None:
@@ -446,36 +430,7 @@ class SqlTimer:
                     "pool connection held (checkout .. checkin)", time.perf_counter() - started
                 )
 
-        self._wrap_pool(engine.pool)
-        self._wrap_bot(app.bot)
-
-    def _wrap_pool(self, pool: Any) -> None:
-        """Time waits for a free pooled connection."""
-        original = pool._do_get
-
-        def do_get() -> Any:
-            started = time.perf_counter()
-            try:
-                return original()
-            finally:
-                self.add("pool wait for a connection", time.perf_counter() - started)
-
-        pool._do_get = do_get
-
-    def _wrap_bot(self, bot: Any) -> None:
-        """Time every Bot API call."""
-        original = bot.session.make_request
-
-        async def make_request(bot_: Any, method: Any, timeout: Any = None) -> Any:  # noqa: ASYNC109
-            started = time.perf_counter()
-            try:
-                return await original(bot_, method, timeout)
-            finally:
-                name = type(method).__name__
-                if name != "GetUpdates":
-                    self.add(f"Bot API {name}", time.perf_counter() - started)
-
-        bot.session.make_request = make_request
+        app.bot.session.middleware(BotApiTimer(self))
 
     def report(self) -> str:
         """Lines: what, count, total and mean ms."""
@@ -488,6 +443,22 @@ class SqlTimer:
                 f"  {kind}"
             )
         return "\n".join(lines)
+
+
+class BotApiTimer:
+    """A Bot API request middleware (aiogram's public hook) timing every call but getUpdates."""
+
+    def __init__(self, timer: SqlTimer) -> None:
+        self.timer = timer
+
+    async def __call__(self, make_request: Any, bot: Any, method: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await make_request(bot, method)
+        finally:
+            name = type(method).__name__
+            if name != "GetUpdates":
+                self.timer.add(f"Bot API {name}", time.perf_counter() - started)
 
 
 def statement_kind(statement: str) -> str:
@@ -576,11 +547,12 @@ class Bench:
     clients: dict[bool, EmulatorClient]
     users: int
     pids: dict[str, int]
+    first: int = FIRST_USER_ID
 
     def users_for(self, echo: bool) -> list[EmulatedUser]:
         """The simulated users of one bot (same ids for both bots, separate chats)."""
         client = self.clients[echo]
-        return [client.user(FIRST_USER_ID + i, language_code="vi") for i in range(self.users)]
+        return [client.user(self.first + i, language_code="vi") for i in range(self.users)]
 
     async def scenario(
         self, scenario: Scenario, counts: list[int], echo: bool
@@ -605,7 +577,7 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.1f} ms"
 
 
-def print_header(users: int, profile: bool) -> None:
+def print_header(users: int, dbs: list[str], profile: bool) -> None:
     """Explain the setup."""
     print("bench/updates.py — this bot vs a bare aiogram 3 echo bot on the same emulator")
     print(
@@ -614,12 +586,13 @@ def print_header(users: int, profile: bool) -> None:
         f"{os.cpu_count()} CPUs"
     )
     print(
-        "  this bot: BotApp(with_admin=False, with_scheduler=False), fresh SQLite (WAL) in a "
-        "temp dir, long polling over HTTP" + (" — under cProfile (slower)" if profile else "")
+        "  this bot: BotApp(with_admin=False, with_scheduler=False), long polling over HTTP, "
+        f"on a fresh database each: {', '.join(dbs)} (PostgreSQL 127.0.0.1:5432; SQLite WAL in "
+        "a temp dir)" + (" — under cProfile (slower)" if profile else "")
     )
     print(
-        "  echo bot: aiogram Dispatcher, message handler echoes text (+1 inline button), "
-        "callback handler answers and sends a message"
+        "  echo bot: aiogram Dispatcher and its own AiohttpSession, message handler echoes "
+        "text (+1 inline button), callback handler answers and sends a message"
     )
     print(
         "  each scenario runs on the echo bot, then on this bot (alternating order); latency = "
@@ -627,8 +600,10 @@ def print_header(users: int, profile: bool) -> None:
     )
 
 
-def print_result(name: str, echo: PhaseResult, mine: PhaseResult, failed: tuple[int, int]) -> bool:
-    """Print one scenario's figures and its bar line; True when it passes."""
+def print_result(
+    name: str, echo: PhaseResult, mine: PhaseResult, failed: tuple[int, int], kind: str
+) -> str:
+    """Print one scenario's figures and its bar line; a summary line."""
     ratio = mine.rate / echo.rate if echo.rate else 0.0
     lat50 = mine.pct(50) / echo.pct(50) if echo.pct(50) else 0.0
     lat99 = mine.pct(99) / echo.pct(99) if echo.pct(99) else 0.0
@@ -643,9 +618,10 @@ def print_result(name: str, echo: PhaseResult, mine: PhaseResult, failed: tuple[
             cpu = ", ".join(f"{k} {v / r.updates * 1000:.1f}" for k, v in r.cpu.items())
             print(f"            CPU ms per update: {cpu}")
     print(f"  ratio this/echo: throughput {ratio:.2f}   latency p50 {lat50:.2f}x  p99 {lat99:.2f}x")
-    ok = ratio >= BAR and mine.timeouts + mine.errors == 0
-    print(f"  ratio >= {BAR}: {'PASS' if ok else 'FAIL'}")
-    return ok
+    ok = ratio >= BARS[kind] and mine.timeouts + mine.errors == 0
+    verdict = f"ratio >= {BARS[kind]}: {'PASS' if ok else 'FAIL'}"
+    print(f"  {verdict}")
+    return f"  {kind:8s} {name:42s} {ratio:.2f}  {verdict}"
 
 
 async def api_errors(client: EmulatorClient) -> int:
@@ -653,38 +629,80 @@ async def api_errors(client: EmulatorClient) -> int:
     return len(await client.calls(errors=True))
 
 
-async def run_all(users: int, profile: bool, keep_profile: str = "") -> None:
-    """Start everything, run every scenario on both bots, print, clean up."""
-    print_header(users, profile)
+@contextlib.asynccontextmanager
+async def database(kind: str, tmpdir: Path) -> AsyncIterator[str]:
+    """A fresh database for this bot: a SQLite file, or a new PostgreSQL database (dropped)."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmpdir}/bench.sqlite3"
+        return
+    import asyncpg
+
+    name = f"xuatngu_bench_{os.getpid()}"
+    admin = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+async def run_all(users: int, dbs: list[str], profile: bool, keep_profile: str = "") -> None:
+    """Start the emulator and the echo bot; run this bot on each database; print; clean up."""
+    print_header(users, dbs, profile)
     with tempfile.TemporaryDirectory(prefix="xuatngu-bench-") as tmp:
         tmpdir = Path(tmp)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         children: list[Child] = []
+        summary: list[str] = []
         try:
             children.append(
                 await spawn("emulator", ["-m", "bot.emulator", "--port", str(port)], tmpdir, False)
             )
             await wait_healthy(base)
-            db = f"sqlite+aiosqlite:///{tmpdir}/bench.sqlite3"
-            prof_path = keep_profile or str(tmpdir / "bot.prof")
-            bot_args = [__file__, "--serve-bot", base, db] + (["--profile", prof_path] * profile)
-            children.append(await spawn("bot", bot_args, tmpdir, True))
             children.append(await spawn("echo", [__file__, "--serve-echo", base], tmpdir, True))
-            pids = {c.name: c.proc.pid for c in children}
-            await measure(base, users, {**pids, "users": os.getpid()})
-            if profile:
-                print("\n" + thread_cpu(children[1].proc.pid))
-                await children[1].stop()
-                print("\n" + read_report(Path(prof_path + ".txt")))
-            for child in children[1:]:
-                errors = child.tail(200).count("ERROR") + child.tail(200).count("Traceback")
-                if errors:
-                    print(f"\n{child.name} log has {errors} error lines; last lines:")
-                    print(child.tail(10))
+            for n, kind in enumerate(dbs):
+                async with database(kind, tmpdir) as db:
+                    prof_path = (keep_profile or str(tmpdir / "bot")) + f"-{kind}.prof"
+                    bot_args = [__file__, "--serve-bot", base, BOT_TOKENS[kind], db]
+                    bot_args += ["--profile", prof_path] * profile
+                    bot = await spawn(f"bot-{kind}", bot_args, tmpdir, True)
+                    children.append(bot)
+                    pids = {"emulator": children[0].proc.pid, "echo": children[1].proc.pid}
+                    pids.update({"bot": bot.proc.pid, "users": os.getpid()})
+                    print(f"\n======== this bot on {kind} (bar: ratio >= {BARS[kind]})")
+                    summary += await measure(
+                        base, users, pids, kind, FIRST_USER_ID + n * (users + 10)
+                    )
+                    if profile:
+                        print("\n" + thread_cpu(bot.proc.pid))
+                    await bot.stop()
+                    if profile:
+                        print("\n" + read_report(Path(prof_path + ".txt")))
+                    report_errors(bot)
+            report_errors(children[1])
+            print("\nsummary (this bot / echo bot, same run):")
+            print("\n".join(summary))
         finally:
             for child in reversed(children):
                 await child.stop()
+
+
+def report_errors(child: Child) -> None:
+    """Print the end of a child's log when it logged errors."""
+    errors = child.tail(200).count("ERROR") + child.tail(200).count("Traceback")
+    if errors:
+        print(f"\n{child.name} log has {errors} error lines; last lines:")
+        print(child.tail(10))
 
 
 def read_report(path: Path) -> str:
@@ -692,11 +710,11 @@ def read_report(path: Path) -> str:
     return path.read_text() if path.exists() else "(no profile written)"
 
 
-async def measure(base: str, users: int, pids: dict[str, int]) -> None:
-    """Calibrate, then run each scenario on both bots and print the figures."""
+async def measure(base: str, users: int, pids: dict[str, int], kind: str, first: int) -> list[str]:
+    """Calibrate, then run each scenario on both bots; print; one summary line per scenario."""
     async with (
         EmulatorClient(base, bot=ECHO_TOKEN) as echo_client,
-        EmulatorClient(base, bot=BOT_TOKEN) as bot_client,
+        EmulatorClient(base, bot=BOT_TOKENS[kind]) as bot_client,
     ):
         clients = {True: echo_client, False: bot_client}
         for client in clients.values():  # open the users' HTTP connections before timing
@@ -704,26 +722,29 @@ async def measure(base: str, users: int, pids: dict[str, int]) -> None:
         counts = dict(
             zip(
                 (True, False),
-                await asyncio.gather(calibrate(echo_client, True), calibrate(bot_client, False)),
+                await asyncio.gather(
+                    calibrate(echo_client, True, first), calibrate(bot_client, False, first)
+                ),
                 strict=True,
             )
         )
         print(
             f"reply messages per step (setup+timed): echo {counts[True]}, this bot {counts[False]}"
         )
-        bench = Bench(base, clients, users, pids)
-        passed = []
+        bench = Bench(base, clients, users, pids, first)
+        summary = []
         started = time.perf_counter()
         for i, scenario in enumerate(SCENARIOS):
             results: dict[bool, tuple[PhaseResult, int]] = {}
             for echo in (True, False) if i % 2 == 0 else (False, True):
                 results[echo] = await bench.scenario(scenario, counts[echo][i], echo)
-            passed.append(
+            summary.append(
                 print_result(
                     scenario.name,
                     results[True][0],
                     results[False][0],
                     (results[True][1], results[False][1]),
+                    kind,
                 )
             )
         errors = {e: await api_errors(c) for e, c in clients.items()}
@@ -731,7 +752,7 @@ async def measure(base: str, users: int, pids: dict[str, int]) -> None:
             f"\nBot API errors: echo {errors[True]}, this bot {errors[False]}; "
             f"measured part took {time.perf_counter() - started:.1f} s"
         )
-        print(f"overall: {sum(passed)}/{len(passed)} scenarios PASS")
+        return summary
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -747,7 +768,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="FILE",
         help="run this bot under cProfile and print where time goes (FILE keeps the .prof)",
     )
-    parser.add_argument("--serve-bot", nargs=2, metavar=("API", "DB"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--db",
+        choices=("both", "sqlite", "postgres"),
+        default="both",
+        help="this bot's database: PostgreSQL (127.0.0.1:5432, XUATNGU_BENCH_PG_URL), SQLite, "
+        "or both one after the other (default)",
+    )
+    parser.add_argument(
+        "--serve-bot", nargs=3, metavar=("API", "TOKEN", "DB"), help=argparse.SUPPRESS
+    )
     parser.add_argument("--serve-echo", metavar="API", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
@@ -757,13 +787,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     runner: Callable[[], Awaitable[None]]
     if args.serve_bot:
-        api, db = args.serve_bot
-        runner = lambda: serve_bot(api, db, args.profile or None)  # noqa: E731
+        api, token, db = args.serve_bot
+        runner = lambda: serve_bot(api, token, db, args.profile or None)  # noqa: E731
     elif args.serve_echo:
         runner = lambda: serve_echo(args.serve_echo)  # noqa: E731
     else:
         users = 20 if args.quick else args.users
-        runner = lambda: run_all(users, args.profile is not None, args.profile or "")  # noqa: E731
+        dbs = ["postgres", "sqlite"] if args.db == "both" else [args.db]
+        runner = lambda: run_all(users, dbs, args.profile is not None, args.profile or "")  # noqa: E731
     asyncio.run(runner())
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -20,7 +20,6 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.api_session import JsonAiohttpSession
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
 from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -39,43 +38,13 @@ COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", 
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
-    """An aiogram Bot calling ``{api_base}/bot{token}/{method}`` (Telegram when no base).
-
-    Calls go as JSON bodies (:class:`bot.api_session.JsonAiohttpSession`).
-    """
+    """An aiogram Bot calling ``{api_base}/bot{token}/{method}`` (Telegram when no base)."""
     api = TelegramAPIServer.from_base(api_base) if api_base else PRODUCTION
     return Bot(
         token,
-        session=JsonAiohttpSession(api=api),
+        session=AiohttpSession(api=api),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
-
-
-# aiogram checks every Bot API answer as pydantic's Response[T]; pydantic keeps parametrised
-# generic models in a weak cache, so a full garbage collection can drop one and the next call
-# rebuilds it (a new model class and schema, milliseconds). Built once here and kept.
-_RESPONSE_MODELS: list[type[Any]] = []
-
-
-def pin_response_models() -> None:
-    """Build ``Response[T]`` for every Bot API method's return type and keep a reference."""
-    if _RESPONSE_MODELS:
-        return
-    import aiogram.methods
-    from aiogram.methods.base import Response, TelegramMethod
-
-    returning: dict[str, Any] = {}
-    for name in aiogram.methods.__all__:
-        method = getattr(aiogram.methods, name)
-        if (
-            isinstance(method, type)
-            and issubclass(method, TelegramMethod)
-            and method is not TelegramMethod
-        ):
-            kind = getattr(method, "__returning__", None)
-            if kind is not None:
-                returning[repr(kind)] = kind
-    _RESPONSE_MODELS.extend(Response[kind] for kind in returning.values())  # type: ignore[valid-type]
 
 
 def create_fsm(
@@ -176,7 +145,7 @@ class BotApp:
         self.side_engine = create_engine(s.database_url, pool_size=5, max_overflow=5)
         self.side_sessionmaker = create_sessionmaker(self.side_engine)
         await upgrade_async(self.side_engine)
-        self.engine = create_engine(s.database_url, inline=True)
+        self.engine = create_engine(s.database_url)
         self.sessionmaker = create_sessionmaker(self.engine)
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
@@ -209,10 +178,6 @@ class BotApp:
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
-        # what start-up loaded (content, catalogs, routers, compiled statements) lives as long
-        # as the process: frozen, the garbage collector stops walking it on every collection
-        pin_response_models()
-        gc.freeze()
         self.tasks.append(
             asyncio.create_task(
                 self.dp.start_polling(

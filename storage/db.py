@@ -15,11 +15,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(database_url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite make the folder and turn on WAL and foreign keys.
-
-    ``inline=True`` (the bot's own engine) runs SQLite on the event loop instead of through
-    aiosqlite's thread: see :mod:`storage.sqlite_inline`. It does not change PostgreSQL.
 
     A SQLite engine has one connection: SQLite takes one writer at a time anyway, and queueing
     for the pool (first come, first served) beats SQLite's busy-wait back-off, which sleeps up to
@@ -33,10 +30,6 @@ def create_engine(database_url: str, *, inline: bool = False, **kwargs: Any) -> 
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
             kwargs.setdefault("pool_timeout", 120)
-        if inline:
-            from storage import sqlite_inline
-
-            url = url.set(drivername=f"sqlite+{sqlite_inline.DRIVER}")
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -45,8 +38,7 @@ def create_engine(database_url: str, *, inline: bool = False, **kwargs: Any) -> 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            if not inline:  # the inline dialect waits for the write lock on the event loop
-                cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         return engine

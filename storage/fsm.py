@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
-from storage.dialect import fetch_rows, insert_for
+from storage.dialect import insert_for
 from storage.models import FsmRecord
 from storage.models.base import utcnow
 
@@ -84,7 +84,8 @@ class SqlStorage(BaseStorage):
         self._cache: OrderedDict[str, Record] = OrderedDict()
         self._cache_size = cache_size
 
-    def _remember(self, key: str, record: Record) -> None:
+    def remember(self, key: str, record: Record) -> None:
+        """Keep a committed record in the read cache (least recently used dropped first)."""
         self._cache[key] = record
         self._cache.move_to_end(key)
         while len(self._cache) > self._cache_size:
@@ -110,13 +111,10 @@ class SqlStorage(BaseStorage):
             self._cache.move_to_end(skey)
             return self._cache[skey]
         async with self._session() as (session, _):
-            rows = await fetch_rows(session, _SELECT, {"key": skey})  # the bot's inline engine
-            if rows is None:
-                conn = await session.connection()
-                rows = list((await conn.execute(_SELECT, {"key": skey})).all())
+            rows = (await session.execute(_SELECT, {"key": skey})).all()
         row = rows[0] if rows else None
         record: Record = (row[0], dict(row[1] or {})) if row else (None, {})
-        self._remember(skey, record)
+        self.remember(skey, record)
         return record
 
     async def _write(self, key: StorageKey, record: Record) -> None:
@@ -132,7 +130,7 @@ class SqlStorage(BaseStorage):
             conn = await session.connection()
             await conn.execute(_upsert_statement(conn.dialect.name), _upsert_params(skey, record))
             await session.commit()
-        self._remember(skey, record)
+        self.remember(skey, record)
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
@@ -172,7 +170,7 @@ def _write_pending(session: Session) -> None:
 def _publish_pending(session: Session) -> None:
     """Committed FSM writes become visible in their storage's cache."""
     for (storage, skey), record in session.info.pop(_PENDING, {}).items():
-        storage._remember(skey, record)
+        storage.remember(skey, record)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -12,16 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.dialect import (
-    attach_loaded,
-    dialect_insert,
-    dialect_name,
-    execute_write,
-    fetch_rows,
-    insert_for,
-    insert_loaded,
-    update_by_id,
-)
+from storage.dialect import dialect_insert, dialect_name, insert_for, update_by_id
 from storage.models import AnonymousCount, Person, ProcessedUpdate
 from storage.models.base import utcnow
 
@@ -39,24 +29,9 @@ def _claim_statement(dialect_name: str) -> Any:
     )
 
 
-# the attribute behind each column a ``select(Person, …)`` starts with, in order
-PERSON_ATTRIBUTES = tuple(
-    Person.__mapper__.get_property_by_column(c).key for c in Person.__mapper__.columns
-)
-
-
-def attach_person(session: AsyncSession, row: Sequence[Any]) -> Person:
-    """The Person for a row starting with a ``select(Person, …)``'s columns (see fetch_rows)."""
-    return attach_loaded(session, Person, dict(zip(PERSON_ATTRIBUTES, row, strict=False)))
-
-
 async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
     """The person with this Telegram id, erased or not."""
-    params = {"tg_id": telegram_user_id}
-    rows = await fetch_rows(session, _PERSON_BY_TELEGRAM_ID, params)
-    if rows is None:  # not the inline engine: the ORM loads the person
-        return await session.scalar(_PERSON_BY_TELEGRAM_ID, params)
-    return attach_person(session, rows[0]) if rows else None
+    return await session.scalar(_PERSON_BY_TELEGRAM_ID, {"tg_id": telegram_user_id})
 
 
 async def write_person(session: AsyncSession, person: Person, **values: Any) -> None:
@@ -77,16 +52,12 @@ async def create_person(
     session: AsyncSession, *, telegram_user_id: int, chat_id: int, language: str, source: str | None
 ) -> Person:
     """Insert a person (no names or profile yet: those come after consent)."""
-    return await insert_loaded(
-        session,
-        Person,
-        {
-            "telegram_user_id": telegram_user_id,
-            "chat_id": chat_id,
-            "language": language,
-            "source": source,
-        },
+    person = Person(
+        telegram_user_id=telegram_user_id, chat_id=chat_id, language=language, source=source
     )
+    session.add(person)
+    await session.flush()
+    return person
 
 
 async def delete_person(session: AsyncSession, person: Person) -> None:
@@ -122,7 +93,8 @@ async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) ->
     """Record an update id; False when it was handled before (a repeated update)."""
     params = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
     try:
-        return bool(await execute_write(session, _claim_statement(dialect_name(session)), params))
+        result = await session.execute(_claim_statement(dialect_name(session)), params)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
     except IntegrityError:
         return False
 

@@ -11,10 +11,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.dialect import dialect_name, execute_write, fetch_rows, insert_for, update_by_id
+from storage.dialect import dialect_name, insert_for, update_by_id
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
-from storage.people import PERSON_ATTRIBUTES, attach_person
 
 _RESPONSES = cast(Table, SurveyResponse.__table__)
 _ANSWERS = cast(Table, Answer.__table__)
@@ -97,17 +96,10 @@ async def person_with_latest(
     session: AsyncSession, telegram_user_id: int
 ) -> tuple[Person | None, ResponseRecord | None, dict[str, Any]]:
     """A person, their latest response and its answers, in one query (for survey updates)."""
-    params = {"tg_id": telegram_user_id}
-    rows = await fetch_rows(session, _PERSON_WITH_LATEST, params)
-    if rows is None:  # not the inline engine: the ORM loads the person
-        orm_rows = (await session.execute(_PERSON_WITH_LATEST, params)).all()
-        if not orm_rows:
-            return None, None, {}
-        return (orm_rows[0][0], *_state(orm_rows, 1))
+    rows = (await session.execute(_PERSON_WITH_LATEST, {"tg_id": telegram_user_id})).all()
     if not rows:
         return None, None, {}
-    person = attach_person(session, rows[0])
-    return (person, *_state(rows, len(PERSON_ATTRIBUTES)))
+    return (rows[0][0], *_state(rows, 1))
 
 
 async def create_response(session: AsyncSession, person: Person, version: str) -> ResponseRecord:
@@ -143,7 +135,7 @@ async def upsert_answer(
         "answered_at": utcnow(),
         "changed_count": 0,
     }
-    await execute_write(session, _answer_upsert(dialect_name(session)), params)
+    await session.execute(_answer_upsert(dialect_name(session)), params)
     if response.survey_version != version:
         await update_response(session, response, survey_version=version)
 

@@ -99,12 +99,9 @@ async def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         yield url
 
 
-@pytest.fixture(
-    params=["sqlite", "sqlite-inline", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def repo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
-    """A migrated engine for repository tests: SQLite through aiosqlite, SQLite as the bot's
-    inline engine (statements straight on sqlite3), and PostgreSQL."""
+    """A migrated engine for repository tests, on SQLite and on PostgreSQL."""
     from storage.db import create_engine
     from storage.migrate import upgrade_async
 
@@ -113,15 +110,10 @@ async def repo_engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
             url = await stack.enter_async_context(fresh_pg_database())
         else:
             url = f"sqlite+aiosqlite:///{tmp_path}/test.sqlite3"
-        side = create_engine(url)
-        stack.push_async_callback(side.dispose)
-        await upgrade_async(side)
-        if request.param != "sqlite-inline":
-            yield side
-            return
-        bot = create_engine(url, inline=True)
-        stack.push_async_callback(bot.dispose)
-        yield bot
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        await upgrade_async(engine)
+        yield engine
 
 
 @pytest.fixture

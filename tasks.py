@@ -3,7 +3,7 @@
 
     python3 tasks.py run     # set up .venv if needed, start the product (demo without BOT_TOKEN)
     python3 tasks.py test    # set up .venv if needed, then run the whole test suite
-    python3 tasks.py lint    # ruff check, ruff format --check, mypy
+    python3 tasks.py lint    # ruff check, ruff format --check, mypy, import-linter contracts
     python3 tasks.py lock    # refresh constraints.txt from .venv (after changing dependencies)
 
 Dependencies are pinned in constraints.txt; the install re-runs only when pyproject.toml or
@@ -61,7 +61,8 @@ def lint(*_: str) -> int:
     checks = [
         [str(BIN / "ruff"), "check", "."],
         [str(BIN / "ruff"), "format", "--check", "."],
-        [str(BIN / "mypy"), "bot", "handlers", "storage", "admin"],
+        [str(BIN / "mypy"), "bot", "handlers", "storage", "admin", "emulator"],
+        [str(BIN / "lint-imports")],
     ]
     return max(subprocess.call(c, cwd=ROOT) for c in checks)
 

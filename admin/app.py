@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin.deps import LoginRequired
 from admin.routes import accounts, api, exports, pages, people
 from admin.web import render
-from bot import labels
 from bot.config import Settings
+from bot.reporting import labels
 from storage.models.base import utcnow
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 
 from admin.auth import Principal
 from admin.scope import aggregate_filter, commune_scope, people_filter
-from bot import kpi as kpi_module
+from bot.reporting import kpi as kpi_module
 from storage.models.admin import AdminUser, CallbackRequest
 from storage.models.core import Answer, Person, SurveyResponse, TradePreference
 from storage.models.timeline import Outcome
@@ -376,7 +376,7 @@ async def survey_kpis(db: AsyncSession, scope: ColumnElement[bool], year: int) -
 
 
 def _kpis_from_report(report: Any) -> list[Kpi] | None:
-    """KPI rows from a ``bot.kpi.KpiReport`` (its ``total`` and ``lines()``)."""
+    """KPI rows from a ``bot.reporting.kpi.KpiReport`` (its ``total`` and ``lines()``)."""
     lines = getattr(report, "lines", None)
     if not callable(lines):
         return None
@@ -387,7 +387,7 @@ def _kpis_from_report(report: Any) -> list[Kpi] | None:
 
 
 async def kpis(db: AsyncSession, principal: Principal, year: int) -> tuple[list[Kpi], str]:
-    """KPIs for ``year`` (from ``bot.kpi`` when present, else the survey) and their source."""
+    """KPIs for ``year`` (``bot.reporting.kpi`` when present, else the survey) and their source."""
     scope_codes = commune_scope(principal)
     if principal.role in ("admin", "provincial", "commune", "viewer"):
         try:
@@ -396,7 +396,7 @@ async def kpis(db: AsyncSession, principal: Principal, year: int) -> tuple[list[
             if rows:
                 return rows, "kpi"
         except Exception:  # the dashboard must still render
-            log.exception("bot.kpi.compute_kpis failed; using survey figures")
+            log.exception("bot.reporting.kpi.compute_kpis failed; using survey figures")
     return await survey_kpis(db, aggregate_filter(principal), year), "survey"
 
 
@@ -455,10 +455,10 @@ async def dashboard(
 async def export_trade_counts(db: AsyncSession, flt: Any, lang: str = "vi") -> list[Any]:
     """Per-trade counts of an export filter.
 
-    Same figures as ``bot.exports.list_by_trade``, but safe with a trade filter (there the
+    Same figures as ``bot.reporting.exports.list_by_trade``, but safe with a trade filter (there the
     filter's EXISTS on trade_preferences is auto-correlated away by the outer join).
     """
-    from bot import exports
+    from bot.reporting import exports
 
     if flt.trade_codes is None:
         return await exports.list_by_trade(db, flt, lang=lang)
@@ -476,7 +476,7 @@ async def export_trade_counts(db: AsyncSession, flt: Any, lang: str = "vi") -> l
     rows = []
     for code, count, first_count in (await db.execute(stmt)).all():
         try:
-            from bot.labels import trade_name
+            from bot.reporting.labels import trade_name
 
             name = trade_name(code, lang)
         except Exception:

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from admin.deps import LANG_COOKIE
 from admin.i18n import pick, translator
 from admin.scope import can
-from bot import labels
+from bot.reporting import labels
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")

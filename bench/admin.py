@@ -213,7 +213,7 @@ async def _http_timings(db_path: Path) -> dict[str, float]:
 async def _export_child(db_path: Path, out_path: Path) -> None:
     from sqlalchemy.pool import NullPool
 
-    from bot.exports import ExportFilter, write_xlsx
+    from bot.reporting.exports import ExportFilter, write_xlsx
     from storage.db import create_engine as create_async
     from storage.db import create_sessionmaker
 

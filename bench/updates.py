@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.emulator import (  # noqa: E402
+from emulator import (  # noqa: E402
     EmulatedUser,
     EmulatorClient,
     EmulatorError,
@@ -666,7 +666,7 @@ async def run_all(users: int, dbs: list[str], profile: bool, keep_profile: str =
         summary: list[str] = []
         try:
             children.append(
-                await spawn("emulator", ["-m", "bot.emulator", "--port", str(port)], tmpdir, False)
+                await spawn("emulator", ["-m", "emulator", "--port", str(port)], tmpdir, False)
             )
             await wait_healthy(base)
             children.append(await spawn("echo", [__file__, "--serve-echo", base], tmpdir, True))

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
-from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from bot.sending import Sender
 from bot.timeline import run_scheduler
+from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
@@ -150,7 +150,7 @@ class BotApp:
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
         if s.demo_mode and not self.api_base:
-            from bot.emulator import Emulator, RateLimits
+            from emulator import Emulator, RateLimits
 
             self.emulator = Emulator(RateLimits.off())
             self.api_base = await self.emulator.start(host=s.admin_host, port=s.demo_port)

@@ -11,8 +11,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
-from bot.callbacks import EraseCb, LangCb
-from bot.views import erase_keyboard, language_keyboard, start_keyboard
+from handlers.callbacks import EraseCb, LangCb
+from handlers.keyboards import erase_keyboard, language_keyboard, start_keyboard
 from storage.models import Person
 
 

@@ -13,11 +13,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, SurveyCb, TradeCb
 from bot.config import Settings
-from bot.survey_flow import SurveyFlow, SurveyStates, open_flow
-from bot.survey_views import Reply, merge_replies
+from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, SurveyCb, TradeCb
 from handlers.filters import Magic
+from handlers.survey_flow import SurveyFlow, SurveyStates, open_flow
+from handlers.survey_views import Reply, merge_replies
 from storage.models import Person
 
 # ---------------------------------------------------------------- entry points

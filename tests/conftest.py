@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import BotApp
 from bot.config import Settings, load_settings
-from bot.emulator import Emulator, EmulatorClient, RateLimits
+from emulator import Emulator, EmulatorClient, RateLimits
 
 PG_ADMIN_URL = os.environ.get("XUATNGU_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("XUATNGU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
-from bot.emulator import Emulator, EmulatorClient, RateLimits
+from emulator import Emulator, EmulatorClient, RateLimits
 
 TEST_TOKEN = "123456:TEST-token"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import EmulatedUser, Reply
+from emulator import EmulatedUser, Reply
 from storage import people as repo
 from storage.models import Answer, Person, TradePreference
 from tests.conftest import RunningBot

@@ -179,7 +179,7 @@ async def test_audit_function_for_the_bot(env: AdminEnv) -> None:
 
 
 def test_cli_create_user(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.cli_admin import admin_app
+    from bot.cli.admin import admin_app
     from bot.config import get_settings
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"

@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 from vietnam_provinces import ProvinceCode, Ward
 
-from bot.matching.cli import communes_app
+from bot.cli.matching import communes_app
 from bot.matching.communes import CommuneMatcher
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.emulator import EmulatorClient
+from emulator import EmulatorClient
 from tests.conftest import ARTIFACTS, REQUIRE_SERVICES, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,9 +30,9 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from bot.emulator import Emulator, EmulatorClient, EmulatorTimeout, RateLimits
-from bot.emulator.limits import RateLimiter
-from bot.emulator.tg_html import HtmlParseError, parse_html
+from emulator import Emulator, EmulatorClient, EmulatorTimeout, RateLimits
+from emulator.limits import RateLimiter
+from emulator.tg_html import HtmlParseError, parse_html
 from tests.emulator_helpers import make_bot, running_emulator
 
 USER = 1001

@@ -20,10 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from bot import labels
-from bot.cli_export import export_app
+from bot.cli.export import export_app
 from bot.config import get_settings
-from bot.exports import (
+from bot.reporting import labels
+from bot.reporting.exports import (
     PREFERENCE_COLUMNS,
     CommuneCount,
     ExportFilter,
@@ -498,7 +498,7 @@ async def test_export_on_postgresql(tmp_path: Path) -> None:
 
 async def test_list_by_trade_with_a_trade_filter(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The institution view: counts by trade among people who chose one of its trades."""
-    from bot.exports import ExportFilter, list_by_trade
+    from bot.reporting.exports import ExportFilter, list_by_trade
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade_async
     from tests.factories import make_person

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.emulator import EmulatedUser
-from bot.kpi import compute_kpis
+from bot.reporting.kpi import compute_kpis
 from bot.sending import Sender
 from bot.timeline import reschedule_person, tick
+from emulator import EmulatedUser
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 from storage.models.timeline import Outcome, ScheduledSend

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
-from bot.cli_timeline import report_app, scheduler_app
-from bot.kpi import compute_kpis, helped_into_work, render_text, write_xlsx
+from bot.cli.timeline import report_app, scheduler_app
+from bot.reporting.kpi import compute_kpis, helped_into_work, render_text, write_xlsx
 from bot.timeline import record_outcome, reschedule_person
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_async

@@ -11,8 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from bot.cli.matching import communes_app, trades_app
 from bot.content_loading import ContentError
-from bot.matching.cli import communes_app, trades_app
 from bot.matching.trades import TradeMatcher, canon_tokens, load_trades
 from bot.textnorm import fold, is_syllable, tokens
 

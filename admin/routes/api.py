@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from admin.deps import Client, Db
 from admin.queries import PeopleQuery, get_person, kpis, list_people, preferences_of
 from admin.scope import can
-from bot import labels
+from bot.reporting import labels
 from storage.models.core import Person
 
 router = APIRouter(prefix="/api", tags=["api"])

@@ -15,7 +15,7 @@ from admin.queries import export_trade_counts
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import commune_scope, limit_codes
 from admin.web import lang_of, render
-from bot import exports
+from bot.reporting import exports
 
 router = APIRouter(include_in_schema=False)
 

@@ -24,7 +24,7 @@ from admin.queries import (
 from admin.scope import commune_scope
 from admin.survey_view import survey_questions
 from admin.web import lang_of, render
-from bot import labels
+from bot.reporting import labels
 from storage.models.admin import CallbackRequest
 
 router = APIRouter(include_in_schema=False)

@@ -133,7 +133,7 @@ def reply_text(schedule: Schedule, key: str, person: Person, **extra: str) -> st
 def trade_label(code: str, lang: str) -> str:
     """A trade's name from the catalog; the code itself when the catalog lacks it."""
     try:
-        from bot.labels import trade_name
+        from bot.reporting.labels import trade_name
 
         return trade_name(code, lang)
     except Exception:  # the catalog is someone else's file: never fail a button on it

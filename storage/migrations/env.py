@@ -1,4 +1,4 @@
-"""Alembic environment: async engine, URL from the caller or from Settings."""
+"""Alembic environment: async engine, URL or connection from the caller (storage.migrate)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,7 @@ target_metadata = Base.metadata
 def _url() -> str:
     url = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
     if not url:
-        from bot.config import get_settings
-
-        url = get_settings().database_url
+        raise SystemExit("No database URL: run migrations with `xuatngu db upgrade`.")
     return str(url)
 
 

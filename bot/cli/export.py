@@ -17,8 +17,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import exports, labels
 from bot.config import SettingsError, get_settings
+from bot.reporting import exports, labels
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import alembic_config
 

@@ -46,8 +46,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot import labels
 from bot.content_loading import ContentError
+from bot.reporting import labels
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 
 log = logging.getLogger(__name__)

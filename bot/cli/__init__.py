@@ -73,10 +73,10 @@ def content_check() -> None:
 
 def _mount() -> None:
     """Sub-commands of the feature modules."""
-    from bot.cli_admin import admin_app
-    from bot.cli_export import export_app
-    from bot.cli_timeline import report_app, scheduler_app
-    from bot.matching.cli import communes_app, trades_app
+    from bot.cli.admin import admin_app
+    from bot.cli.export import export_app
+    from bot.cli.matching import communes_app, trades_app
+    from bot.cli.timeline import report_app, scheduler_app
 
     app.add_typer(trades_app, name="trades", help="Trade catalog matcher.")
     app.add_typer(communes_app, name="communes", help="Commune matcher.")

@@ -10,7 +10,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.emulator.limits import RateLimiter, RateLimits
+from emulator.limits import RateLimiter, RateLimits
 
 JSON = dict[str, Any]
 

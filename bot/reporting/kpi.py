@@ -253,7 +253,7 @@ def _commune_name(code: str | None) -> str:
     if code is None:
         return ""
     try:
-        from bot.labels import commune_name
+        from bot.reporting.labels import commune_name
 
         return commune_name(code)
     except Exception:  # the name is a nicety; a missing dataset must not break the report

@@ -19,12 +19,10 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import labels
-from bot import survey_service as svc
-from bot import survey_views as views
 from bot.matching.communes import CommuneMatcher
 from bot.matching.trades import TradeMatcher, load_trades
 from bot.quiz import Quiz, load_quiz, recommend
+from bot.reporting import labels
 from bot.survey import (
     Question,
     Survey,
@@ -41,6 +39,8 @@ from bot.survey import (
     toggle_choice,
     trade_limit,
 )
+from bot.survey import service as svc
+from handlers import survey_views as views
 from storage.models import Person
 
 Reply = views.Reply

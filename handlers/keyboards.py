@@ -8,7 +8,7 @@ from functools import lru_cache
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import EraseCb, LangCb, SurveyCb
+from handlers.callbacks import EraseCb, LangCb, SurveyCb
 
 
 def inline(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:

@@ -7,8 +7,8 @@ import time
 from collections import Counter, deque
 from typing import Any
 
-from bot.emulator.limits import RateLimits
-from bot.emulator.state import JSON, BotState, ChatState, MsgRecord, StoredFile, UserInfo
+from emulator.limits import RateLimits
+from emulator.state import JSON, BotState, ChatState, MsgRecord, StoredFile, UserInfo
 
 PLACEHOLDER = ""
 

@@ -1,11 +1,11 @@
-"""``python -m bot.emulator [--host H] [--port P] [--limits]``: run the emulator alone."""
+"""``python -m emulator [--host H] [--port P] [--limits]``: run the emulator alone."""
 
 from __future__ import annotations
 
 import argparse
 
-from bot.emulator.limits import RateLimits
-from bot.emulator.server import run_emulator
+from emulator.limits import RateLimits
+from emulator.server import run_emulator
 
 
 def main() -> None:

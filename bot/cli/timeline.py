@@ -103,7 +103,7 @@ def tick_command(
 
 async def _kpi(settings: Settings, year: int) -> Any:
     """Compute the report."""
-    from bot.kpi import compute_kpis
+    from bot.reporting.kpi import compute_kpis
     from storage.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
@@ -121,7 +121,7 @@ def kpi_command(
     output: Path | None = typer.Option(None, "--output", help="file to write (xlsx needs one)"),
 ) -> None:
     """The plan's indicators for people discharged in --year, overall and by commune."""
-    from bot.kpi import render_text, write_xlsx
+    from bot.reporting.kpi import render_text, write_xlsx
 
     fmt = fmt.lower()
     if fmt not in ("text", "xlsx"):

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.botapi import handle_bot_call, handle_file_download
-from bot.emulator.control import ControlApi, control_errors
-from bot.emulator.core import EmulatorCore
-from bot.emulator.limits import RateLimits
+from emulator.botapi import handle_bot_call, handle_file_download
+from emulator.control import ControlApi, control_errors
+from emulator.core import EmulatorCore
+from emulator.limits import RateLimits
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 WEBCHAT = STATIC_DIR / "webchat.html"

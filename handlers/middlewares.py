@@ -17,8 +17,9 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import people, survey_service
-from bot.survey_flow import SurveyStates
+from bot import people
+from bot.survey import service as survey_service
+from handlers.survey_flow import SurveyStates
 from storage import people as repo
 from storage.fsm import current_session, has_staged_writes
 

@@ -4,7 +4,7 @@ The real aiogram client talks to it over HTTP with
 ``AiohttpSession(api=TelegramAPIServer.from_base(base_url))``.
 """
 
-from bot.emulator.client import (
+from emulator.client import (
     BotMessage,
     Document,
     EmulatedUser,
@@ -13,8 +13,8 @@ from bot.emulator.client import (
     EmulatorTimeout,
     Reply,
 )
-from bot.emulator.limits import RateLimits
-from bot.emulator.server import Emulator, build_app, run_emulator, serve_forever
+from emulator.limits import RateLimits
+from emulator.server import Emulator, build_app, run_emulator, serve_forever
 
 __all__ = [
     "BotMessage",

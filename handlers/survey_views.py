@@ -15,9 +15,9 @@ from aiogram.types import (
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot import labels
-from bot.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, TradeCb
+from bot.reporting import labels
 from bot.survey import Question, Survey, help_text, options, progress, prompt, summary_lines, text
+from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, TradeCb
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.core import EmulatorCore, find_message
-from bot.emulator.state import JSON, ApiError, BotState, ChatState, MsgRecord, wait_event
-from bot.emulator.tg_html import HtmlParseError, parse_html
+from emulator.core import EmulatorCore, find_message
+from emulator.state import JSON, ApiError, BotState, ChatState, MsgRecord, wait_event
+from emulator.tg_html import HtmlParseError, parse_html
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

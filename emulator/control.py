@@ -8,9 +8,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator.core import ControlError, EmulatorCore, find_message
-from bot.emulator.state import JSON, BotState, ChatState, MsgRecord, UserInfo, wait_event
-from bot.emulator.tg_html import utf16_len
+from emulator.core import ControlError, EmulatorCore, find_message
+from emulator.state import JSON, BotState, ChatState, MsgRecord, UserInfo, wait_event
+from emulator.tg_html import utf16_len
 
 MAX_WAIT = 60.0
 

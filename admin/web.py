@@ -12,9 +12,9 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from admin.deps import LANG_COOKIE
-from admin.i18n import pick, translator
 from admin.scope import can
 from bot import labels
+from bot.i18n import ADMIN_DOMAIN, pick_language, translator
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -65,7 +65,7 @@ templates.env.globals.update(
 
 def lang_of(request: Request) -> str:
     """The page language from the cookie (Vietnamese by default)."""
-    return pick(request.cookies.get(LANG_COOKIE))
+    return pick_language(request.cookies.get(LANG_COOKIE))
 
 
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -75,7 +75,7 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     nav = [item for item in NAV if principal is not None and can(principal, item[0])]
     context = {
         "request": request,
-        "_": translator(lang),
+        "_": translator(lang, ADMIN_DOMAIN),
         "lang": lang,
         "user": principal,
         "csrf": principal.csrf_token if principal else "",

@@ -24,7 +24,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
+from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from bot.sending import Sender
 from bot.timeline import run_scheduler
@@ -160,7 +160,7 @@ class BotApp:
             log.info(
                 "demo mode: web chat at %s/ (Bot API emulator at the same address)", self.api_base
             )
-        i18n = create_i18n()
+        i18n = get_i18n()
         storage, isolation = create_fsm(s, self.sessionmaker)
         self.bot = create_bot(token, self.api_base)
         self.bot.session.middleware(CommitBeforeSendMiddleware())

@@ -196,7 +196,11 @@ async def dashboard_page(
     if hit is None or hit[0] <= at:
         if len(cache) > 500:
             cache.clear()
-        hit = (at + DASHBOARD_TTL, await dashboard(request.app.state.sessionmaker, user, year))
+        tz = request.app.state.settings.tz
+        figures = await dashboard(
+            request.app.state.sessionmaker, user, year, tz=tz, today=at.astimezone(tz).date()
+        )
+        hit = (at + DASHBOARD_TTL, figures)
         cache[key] = hit
     return render(request, "dashboard.html", d=hit[1])
 

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, and_, case, cast, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, case, cast, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from admin.auth import Principal
-from admin.scope import aggregate_filter, commune_scope, people_filter
-from bot.reporting import kpi as kpi_module
+from admin.scope import aggregate_filter, people_filter
+from bot.reporting import labels
+from bot.reporting.kpi import KpiReport, compute_kpis
 from storage.models.admin import AdminUser, CallbackRequest
 from storage.models.core import Answer, Person, SurveyResponse, TradePreference
 from storage.models.timeline import Outcome
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 PAGE_SIZE = 25
-TRAINING_STATUSES = ("in_training", "finished_training")
-TRAINED_STATUSES = ("finished_training",)
-WORK_STATUSES = ("employed_in_trade", "employed_other", "self_employed")
-TARGETS = {"counselled_before_return": 1.0, "trained": 0.6, "helped_into_work_after_training": 0.7}
 YES_JSON = ('"yes"', "true")
 
 
@@ -66,7 +62,6 @@ class Dashboard:
     top_trades: list[tuple[str, int, int]]
     kpi_year: int
     kpis: list[Kpi]
-    kpi_source: str
     years: list[int] = field(default_factory=list)
 
 
@@ -335,69 +330,17 @@ async def _top_trades(
     return [(c, int(n), int(f or 0)) for c, n, f in (await db.execute(stmt)).all()]
 
 
-def _has_outcome(statuses: tuple[str, ...]) -> ColumnElement[bool]:
-    return exists().where(Outcome.person_id == Person.id, Outcome.status.in_(statuses))
-
-
-async def survey_kpis(db: AsyncSession, scope: ColumnElement[bool], year: int) -> list[Kpi]:
-    """KPIs from survey data and outcomes, for people discharged in ``year``.
-
-    Counselled before return: survey completed no later than the return date (or discharge
-    month). Trained: share of the year's returnees; into work: share of those registered.
-    """
-    in_year = and_(
-        scope,
-        Person.discharge_month >= date(year, 1, 1),
-        Person.discharge_month < date(year + 1, 1, 1),
-    )
-    back = func.coalesce(Person.return_date, Person.discharge_month)
-    counselled = and_(
-        Person.survey_completed_at.is_not(None), func.date(Person.survey_completed_at) <= back
-    )
-    stmt = select(
-        func.count(),
-        func.sum(case((counselled, 1), else_=0)),
-        func.sum(case((_has_outcome(TRAINING_STATUSES), 1), else_=0)),
-        func.sum(case((_has_outcome(TRAINED_STATUSES), 1), else_=0)),
-        func.sum(
-            case((and_(_has_outcome(TRAINING_STATUSES), _has_outcome(WORK_STATUSES)), 1), else_=0)
-        ),
-    ).where(in_year)
-    n, couns, reg, trained, work = (int(v or 0) for v in (await db.execute(stmt)).one())
-    return [
-        Kpi("returnees", n, n, None),
-        Kpi("counselled_before_return", couns, n, TARGETS["counselled_before_return"]),
-        Kpi("registered_for_training", reg, n, None),
-        Kpi("trained", trained, n, TARGETS["trained"]),
-        Kpi(
-            "helped_into_work_after_training", work, reg, TARGETS["helped_into_work_after_training"]
-        ),
-    ]
-
-
-def _kpis_from_report(report: Any) -> list[Kpi] | None:
-    """KPI rows from a ``bot.reporting.kpi.KpiReport`` (its ``total`` and ``lines()``)."""
-    lines = getattr(report, "lines", None)
-    if not callable(lines):
-        return None
-    total = int(getattr(report, "total", 0) or 0)
-    rows = [Kpi("returnees", total, total, None)]
-    rows += [Kpi(ln.key, int(ln.count), int(ln.base), ln.target) for ln in lines()]
+def _kpi_rows(report: KpiReport) -> list[Kpi]:
+    """The report's indicators as dashboard and API rows, led by the number of returnees."""
+    rows = [Kpi("returnees", report.total, report.total, None)]
+    rows += [Kpi(ln.key, ln.count, ln.base, ln.target) for ln in report.lines()]
     return rows
 
 
-async def kpis(db: AsyncSession, principal: Principal, year: int) -> tuple[list[Kpi], str]:
-    """KPIs for ``year`` (``bot.reporting.kpi`` when present, else the survey) and their source."""
-    scope_codes = commune_scope(principal)
-    if principal.role in ("admin", "provincial", "commune", "viewer"):
-        try:
-            report = await kpi_module.compute_kpis(db, year=year, commune_codes=scope_codes)
-            rows = _kpis_from_report(report)
-            if rows:
-                return rows, "kpi"
-        except Exception:  # the dashboard must still render
-            log.exception("bot.reporting.kpi.compute_kpis failed; using survey figures")
-    return await survey_kpis(db, aggregate_filter(principal), year), "survey"
+async def kpis(db: AsyncSession, principal: Principal, year: int, tz: ZoneInfo) -> list[Kpi]:
+    """The plan's indicators (``bot.reporting.kpi``) for ``year``, over the people the principal counts."""
+    report = await compute_kpis(db, year=year, tz=tz, scope=aggregate_filter(principal))
+    return _kpi_rows(report)
 
 
 async def _open_callbacks(db: AsyncSession, scope: ColumnElement[bool]) -> int:
@@ -411,9 +354,17 @@ async def _open_callbacks(db: AsyncSession, scope: ColumnElement[bool]) -> int:
 
 
 async def dashboard(
-    sessionmaker: async_sessionmaker[AsyncSession], principal: Principal, year: int | None
+    sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    year: int | None,
+    *,
+    tz: ZoneInfo,
+    today: date,
 ) -> Dashboard:
-    """All dashboard figures under the principal's scope (queries run side by side)."""
+    """All dashboard figures under the principal's scope (queries run side by side).
+
+    Without ``year``, the latest year of discharge, or ``today``'s (a local date in ``tz``).
+    """
     scope = aggregate_filter(principal)
 
     async def run(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -424,14 +375,14 @@ async def dashboard(
         latest = await run(
             lambda db: db.scalar(select(func.max(Person.discharge_month)).where(scope))
         )
-        year = latest.year if isinstance(latest, date) else date.today().year
+        year = latest.year if isinstance(latest, date) else today.year
     kpi_year = year
-    grouped, started, top, open_cb, (rows, source) = await asyncio.gather(
+    grouped, started, top, open_cb, rows = await asyncio.gather(
         run(lambda db: _grouped(db, scope)),
         run(lambda db: _started(db, scope)),
         run(lambda db: _top_trades(db, scope)),
         run(lambda db: _open_callbacks(db, scope)),
-        run(lambda db: kpis(db, principal, kpi_year)),
+        run(lambda db: kpis(db, principal, kpi_year, tz)),
     )
     years = sorted({y for y, _, _ in grouped.by_year if y is not None} | {kpi_year})
     t = grouped.totals
@@ -447,7 +398,6 @@ async def dashboard(
         top_trades=top,
         kpi_year=kpi_year,
         kpis=rows,
-        kpi_source=source,
         years=years,
     )
 
@@ -473,13 +423,8 @@ async def export_trade_counts(db: AsyncSession, flt: Any, lang: str = "vi") -> l
         .where(TradePreference.person_id.in_(chosen), TradePreference.rank.between(1, 3))
         .group_by(TradePreference.trade_code)
     )
-    rows = []
-    for code, count, first_count in (await db.execute(stmt)).all():
-        try:
-            from bot.reporting.labels import trade_name
-
-            name = trade_name(code, lang)
-        except Exception:
-            name = code
-        rows.append(exports.TradeCount(code, name, int(count), int(first_count)))
+    rows = [
+        exports.TradeCount(code, labels.trade_name(code, lang), int(count), int(first_count))
+        for code, count, first_count in (await db.execute(stmt)).all()
+    ]
     return sorted(rows, key=lambda r: (-r[2], -r[3], r[1], r[0]))

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from admin.deps import LANG_COOKIE
-from admin.i18n import pick, translator
 from admin.scope import can
+from bot.i18n import ADMIN_DOMAIN, pick_language, translator
 from bot.reporting import labels
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 NAV = (
     ("dashboard", "/", "Dashboard"),
     ("people", "/people", "People"),
@@ -31,8 +31,10 @@ NAV = (
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 
 
-def _local(value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
-    return value.astimezone(LOCAL_TZ).strftime(fmt) if value else ""
+@pass_context
+def _local(context: Context, value: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """An instant as the province's local time (``tz`` of the page context: TIMEZONE)."""
+    return value.astimezone(context["tz"]).strftime(fmt) if value else ""
 
 
 def _month(value: Any) -> str:
@@ -43,29 +45,17 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-def _safe(fn: Any) -> Any:
-    """Label look-ups must never break a page (content files may be missing)."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> str:
-        try:
-            return str(fn(*args, **kwargs))
-        except Exception:
-            return str(args[0] if args and args[0] is not None else "")
-
-    return wrapper
-
-
 templates.env.filters.update(local=_local, month=_month, pct=_pct)
 templates.env.globals.update(
-    trade_name=_safe(labels.trade_name),
-    commune_name=_safe(labels.commune_name),
-    option_label=_safe(labels.option_label),
+    trade_name=labels.trade_name,
+    commune_name=labels.commune_name,
+    option_label=labels.option_label,
 )
 
 
 def lang_of(request: Request) -> str:
     """The page language from the cookie (Vietnamese by default)."""
-    return pick(request.cookies.get(LANG_COOKIE))
+    return pick_language(request.cookies.get(LANG_COOKIE))
 
 
 def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> HTMLResponse:
@@ -75,11 +65,12 @@ def render(request: Request, name: str, status_code: int = 200, **ctx: Any) -> H
     nav = [item for item in NAV if principal is not None and can(principal, item[0])]
     context = {
         "request": request,
-        "_": translator(lang),
+        "_": translator(lang, ADMIN_DOMAIN),
         "lang": lang,
         "user": principal,
         "csrf": principal.csrf_token if principal else "",
         "nav": nav,
+        "tz": request.app.state.settings.tz,
         **ctx,
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -213,6 +213,7 @@ async def _http_timings(db_path: Path) -> dict[str, float]:
 async def _export_child(db_path: Path, out_path: Path) -> None:
     from sqlalchemy.pool import NullPool
 
+    from bot.config import get_settings
     from bot.reporting.exports import ExportFilter, write_xlsx
     from storage.db import create_engine as create_async
     from storage.db import create_sessionmaker
@@ -220,7 +221,9 @@ async def _export_child(db_path: Path, out_path: Path) -> None:
     engine = create_async(f"sqlite+aiosqlite:///{db_path}", poolclass=NullPool)
     t0 = clock.perf_counter()
     async with create_sessionmaker(engine)() as s:
-        rows = await write_xlsx(s, ExportFilter(completed_only=False), out_path)
+        rows = await write_xlsx(
+            s, ExportFilter(tz=get_settings().tz, completed_only=False), out_path
+        )
     elapsed = clock.perf_counter() - t0
     await engine.dispose()
     print(json.dumps({"rows": rows, "seconds": elapsed}))

@@ -307,7 +307,7 @@ async def until_signalled() -> None:
 
 async def serve_bot(api_base: str, token: str, database_url: str, profile: str | None) -> None:
     """Child: this bot as in production (polling), until SIGTERM."""
-    from bot.app import BotApp
+    from bot.app import BotApp, tune_long_running_process
     from bot.config import load_settings
 
     settings = load_settings(
@@ -319,6 +319,8 @@ async def serve_bot(api_base: str, token: str, database_url: str, profile: str |
     )
     app = BotApp(settings, with_admin=False, with_scheduler=False)
     await app.start()
+    if os.environ.get("XUATNGU_BENCH_TUNE", "1") == "1":  # as ``xuatngu run`` does
+        tune_long_running_process()
     profiler = start_profile(app) if profile else None
     print("READY", flush=True)
     try:

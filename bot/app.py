@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiogram.methods
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -16,12 +18,13 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
+from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.sending import Sender
 from bot.timeline import run_scheduler
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -157,7 +160,7 @@ class BotApp:
             log.info(
                 "demo mode: web chat at %s/ (Bot API emulator at the same address)", self.api_base
             )
-        i18n = create_i18n()
+        i18n = get_i18n()
         storage, isolation = create_fsm(s, self.sessionmaker)
         self.bot = create_bot(token, self.api_base)
         self.bot.session.middleware(CommitBeforeSendMiddleware())
@@ -267,6 +270,34 @@ class BotApp:
                 await engine.dispose()
 
 
+def tune_long_running_process() -> None:
+    """Process-wide tuning for a process that serves the bot for days (``xuatngu run``).
+
+    Called by the process entry point after start-up, never by :class:`BotApp` (tests and other
+    embedders keep the interpreter's defaults). Two measured costs (bench/README.md):
+
+    - aiogram validates every Bot API answer as ``Response[T]`` for the method's return type;
+      pydantic keeps such parametrised models in a weak cache, so a garbage collection can drop
+      one and the next call builds it again (milliseconds each). One reference per return type,
+      kept for the process's life, stops that.
+    - what start-up loaded (content, catalogs, routers, compiled statements) lives as long as
+      the process: ``gc.freeze()`` moves it out of the collector's way.
+    """
+    returning = {
+        repr(kind): kind
+        for name in aiogram.methods.__all__
+        if isinstance(method := getattr(aiogram.methods, name), type)
+        and issubclass(method, TelegramMethod)
+        and method is not TelegramMethod
+        and (kind := getattr(method, "__returning__", None)) is not None
+    }
+    _KEPT_RESPONSE_MODELS.extend(Response[kind] for kind in returning.values())  # type: ignore[valid-type]
+    gc.freeze()
+
+
+_KEPT_RESPONSE_MODELS: list[Any] = []
+
+
 async def run(settings: Settings) -> None:
     """``xuatngu run``: everything in one process until SIGINT/SIGTERM."""
     app = BotApp(settings)
@@ -276,6 +307,7 @@ async def run(settings: Settings) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await app.start()
+    tune_long_running_process()
     log.info("xuatngu is running (Ctrl+C to stop)")
     try:
         polling = app.tasks[-1]

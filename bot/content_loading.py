@@ -2,7 +2,7 @@
 
 Every content loader (survey, trades, quiz, reminders, FAQ) goes through :func:`load_yaml` and
 raises :class:`ContentError`, so ``xuatngu content check`` and start-up report problems
-the same way.
+the same way. Every text a person reads is a :class:`Localized`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -22,6 +22,26 @@ M = TypeVar("M", bound=BaseModel)
 CONTENT_DIR = Path(
     os.environ.get("XUATNGU_CONTENT_DIR") or Path(__file__).resolve().parent.parent / "content"
 )
+
+
+class Localized(BaseModel):
+    """A text a person reads, in Vietnamese and English (``{vi: ..., en: ...}`` in the YAML)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    @field_validator("vi", "en")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    def get(self, lang: str | None) -> str:
+        """The text in the person's language: English for ``en``, else Vietnamese."""
+        return self.en if lang == "en" else self.vi
 
 
 @dataclass

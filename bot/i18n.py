@@ -1,9 +1,16 @@
-"""Gettext catalogs (vi default, en) for everything the bot says outside ``content/`` YAML."""
+"""The one gettext stack (vi default, en) for the bot and the admin pages.
+
+Catalogs live in ``content/locales/<lang>/LC_MESSAGES/<domain>.po`` and are compiled here; each
+domain has one aiogram :class:`~aiogram.utils.i18n.I18n` (``gettext``, ``ngettext`` through its
+``plural``/``n`` arguments, ``lazy_gettext``): ``messages`` for the bot, ``admin`` for the pages.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +24,8 @@ from bot.content_loading import CONTENT_DIR
 LOCALES_DIR = CONTENT_DIR / "locales"
 LANGUAGES = ("vi", "en")
 DEFAULT_LANGUAGE = "vi"
+BOT_DOMAIN = "messages"
+ADMIN_DOMAIN = "admin"
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +68,25 @@ def _compile_into(src: Path, target: Path) -> None:
             write_mo(out, catalog)
 
 
-def create_i18n(domain: str = "messages") -> I18n:
-    """An aiogram I18n over the compiled catalogs."""
+@functools.cache
+def get_i18n(domain: str = BOT_DOMAIN) -> I18n:
+    """The I18n of one domain over the compiled catalogs (compiled on the first call)."""
     return I18n(path=compile_catalogs(), default_locale=DEFAULT_LANGUAGE, domain=domain)
+
+
+def translator(lang: str | None, domain: str = BOT_DOMAIN) -> Callable[..., str]:
+    """``_(msgid, **fields)`` in one language: the translation, ``%``-formatted with ``fields``.
+
+    An unknown language means Vietnamese; an unknown msgid is returned as it is.
+    """
+    i18n = get_i18n(domain)
+    locale = pick_language(lang)
+
+    def _(msgid: str, **fields: Any) -> str:
+        text = i18n.gettext(msgid, locale=locale)
+        return text % fields if fields else text
+
+    return _
 
 
 class PersonLocaleMiddleware(I18nMiddleware):

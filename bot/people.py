@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import LANGUAGES, pick_language
 from storage import people as repo
+from storage.audit import audit
 from storage.models import Person
 from storage.models.base import utcnow
 
@@ -80,7 +81,7 @@ async def erase(session: AsyncSession, person: Person) -> None:
     """Delete everything about a person; only an anonymous count remains."""
     await repo.delete_person(session, person)
     await repo.bump_count(session, ERASURE_COUNT)
-    await _audit_erasure(session)
+    await audit(session, actor="bot", action="erasure", detail={"by": "person"})
 
 
 async def refuse_consent(session: AsyncSession, person: Person) -> None:
@@ -92,12 +93,3 @@ async def refuse_consent(session: AsyncSession, person: Person) -> None:
 async def mark_blocked(session: AsyncSession, chat_id: int) -> None:
     """The user blocked the bot (a 403 from Telegram)."""
     await repo.mark_blocked(session, chat_id=chat_id, when=utcnow())
-
-
-async def _audit_erasure(session: AsyncSession) -> None:
-    """Write the erasure to the admin audit log, without any personal data."""
-    try:
-        from admin.audit import audit
-    except ImportError:  # the admin backend is optional for the bot
-        return
-    await audit(session, actor="bot", action="erasure", detail={"by": "person"})

@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.content_loading import CONTENT_DIR, load_yaml, validate_model
-from bot.matching.trades import LocalText, Trade, TradeCatalog
+from bot.content_loading import CONTENT_DIR, Localized, load_yaml, validate_model
+from bot.matching.trades import Trade, TradeCatalog
 
 QUIZ_PATH = CONTENT_DIR / "quiz.yaml"
 RIASEC = "RIASEC"
@@ -30,7 +30,7 @@ class ScaleOption(BaseModel):
 
     value: Literal["like", "unsure", "dislike"]
     points: int = Field(ge=0, le=10)
-    label: LocalText
+    label: Localized
 
 
 class QuizItem(BaseModel):
@@ -40,7 +40,7 @@ class QuizItem(BaseModel):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
     area: Area
-    text: LocalText
+    text: Localized
 
 
 class AreaInfo(BaseModel):
@@ -48,8 +48,8 @@ class AreaInfo(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: LocalText
-    description: LocalText
+    name: Localized
+    description: Localized
 
 
 class ResultTexts(BaseModel):
@@ -57,14 +57,14 @@ class ResultTexts(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    top: LocalText
-    trades: LocalText
-    no_likes: LocalText
+    top: Localized
+    trades: Localized
+    no_likes: Localized
 
     @model_validator(mode="after")
     def _placeholders(self) -> ResultTexts:
         for field_name, placeholder in (("top", "{areas}"), ("trades", "{trades}")):
-            text: LocalText = getattr(self, field_name)
+            text: Localized = getattr(self, field_name)
             if placeholder not in text.vi or placeholder not in text.en:
                 raise ValueError(f"{field_name} must contain {placeholder} in vi and en")
         return self
@@ -75,8 +75,8 @@ class Quiz(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    intro: LocalText
-    question: LocalText
+    intro: Localized
+    question: Localized
     scale: list[ScaleOption] = Field(min_length=2)
     items: list[QuizItem] = Field(min_length=6, max_length=12)
     areas: dict[Area, AreaInfo]
@@ -121,7 +121,7 @@ class Quiz(BaseModel):
 
     def area_names(self, code: str, lang: str = "vi") -> list[str]:
         """Names of the areas of an interest code in one language."""
-        return [_text(self.areas[letter].name, lang) for letter in code]  # type: ignore[index]
+        return [self.areas[letter].name.get(lang) for letter in code]  # type: ignore[index]
 
     def result_message(
         self, answers: Mapping[str, str], catalog: TradeCatalog, lang: str = "vi", n: int = 3
@@ -129,15 +129,11 @@ class Quiz(BaseModel):
         """The message shown after the quiz: top areas and recommended trades."""
         code = self.top_areas(answers)
         if not code:
-            return _text(self.result.no_likes, lang)
+            return self.result.no_likes.get(lang)
         areas = " + ".join(self.area_names(code, lang))
         trades = "\n".join(f"• {t.name_in(lang)}" for t in recommend(catalog, answers, n, self))
-        top = _text(self.result.top, lang).format(areas=areas)
-        return f"{top}\n{_text(self.result.trades, lang).format(trades=trades)}"
-
-
-def _text(text: LocalText, lang: str) -> str:
-    return text.en if lang == "en" else text.vi
+        top = self.result.top.get(lang).format(areas=areas)
+        return f"{top}\n{self.result.trades.get(lang).format(trades=trades)}"
 
 
 def load_quiz(path: Path | None = None) -> Quiz:

@@ -178,11 +178,11 @@ def quiz_reply(quiz: Any, index: int, lang: str) -> Reply:
     item = quiz.items[index]
     kb = InlineKeyboardBuilder()
     for option in quiz.scale:
-        kb.button(text=_local(option.label, lang), callback_data=QuizCb(i=index, v=option.value))
+        kb.button(text=option.label.get(lang), callback_data=QuizCb(i=index, v=option.value))
     kb.adjust(3)
-    intro = _local(quiz.intro, lang) + "\n\n" if index == 0 else ""
-    header = f"<i>{index + 1}/{len(quiz.items)}</i> {_local(quiz.question, lang)}"
-    return Reply(f"{intro}{header}\n<b>{_local(item.text, lang)}</b>", kb.as_markup())
+    intro = quiz.intro.get(lang) + "\n\n" if index == 0 else ""
+    header = f"<i>{index + 1}/{len(quiz.items)}</i> {quiz.question.get(lang)}"
+    return Reply(f"{intro}{header}\n<b>{item.text.get(lang)}</b>", kb.as_markup())
 
 
 def quiz_result_reply(survey: Survey, message: str, lang: str, codes: Sequence[str]) -> Reply:
@@ -193,10 +193,6 @@ def quiz_result_reply(survey: Survey, message: str, lang: str, codes: Sequence[s
     kb.button(text=text(survey, "trade_retype", lang), callback_data=TradeCb(act="retype"))
     kb.adjust(1)
     return Reply(html.escape(message), kb.as_markup())
-
-
-def _local(texts: Any, lang: str) -> str:
-    return str(getattr(texts, lang, None) or texts.vi)
 
 
 def summary_reply(survey: Survey, answers: dict[str, Any], lang: str) -> Reply:

@@ -139,12 +139,23 @@ async def post_form(
 
 
 @asynccontextmanager
-async def admin_env(tmp_path: Path, *, cookie_secure: bool = False) -> AsyncIterator[AdminEnv]:
-    """The admin app on a freshly migrated SQLite database in ``tmp_path``."""
-    path = await migrated_db_file(tmp_path / "admin.sqlite3")
-    url = f"sqlite+aiosqlite:///{path}"
-    settings = load_settings(database_url=url, cookie_secure=cookie_secure)
-    engine = create_engine(url, poolclass=NullPool)
+async def admin_env(
+    tmp_path: Path,
+    *,
+    cookie_secure: bool = False,
+    db_url: str | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
+) -> AsyncIterator[AdminEnv]:
+    """The admin app on a freshly migrated database: SQLite in ``tmp_path``, or the empty
+    database at ``db_url`` (migrated here); ``timezone`` is the TIMEZONE setting."""
+    url = db_url or f"sqlite+aiosqlite:///{await migrated_db_file(tmp_path / 'admin.sqlite3')}"
+    # SQLite without a pool: a request's session and the dashboard's side-by-side queries
+    # would otherwise wait for the engine's single connection
+    pool: dict[str, Any] = {} if url.startswith("postgresql") else {"poolclass": NullPool}
+    engine = create_engine(url, **pool)
+    if db_url is not None:
+        await upgrade_async(engine)
+    settings = load_settings(database_url=url, cookie_secure=cookie_secure, timezone=timezone)
     sm = create_sessionmaker(engine)
     app = create_app(settings, sm)
     env = AdminEnv(app=app, engine=engine, sessionmaker=sm, db_url=url)

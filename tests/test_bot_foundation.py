@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from storage import people as repo
 from storage.models import Answer, FsmRecord, Person, ProcessedUpdate
+from storage.models.admin import AuditEntry
 from tests.conftest import RunningBot
 
 
@@ -130,8 +131,10 @@ async def test_delete_me_erases_everything_but_a_count(running_bot_any_db: Runni
         assert await repo.get_person(session, telegram_user_id=1008) is None
         assert await session.scalar(select(func.count()).select_from(Answer)) == 0
         assert await repo.get_count(session, "erasures") == 1
+        audited = (await session.execute(select(AuditEntry.actor, AuditEntry.detail))).all()
         keys = (await session.execute(select(FsmRecord.key, FsmRecord.state))).all()
     assert all(state is None for key, state in keys if ":1008:" in key)
+    assert audited == [("bot", {"by": "person"})]  # the audit entry holds nothing personal
 
 
 async def test_privacy_explains_collection_purpose_access_retention_erasure(

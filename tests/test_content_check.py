@@ -8,6 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.content_check import html_problems
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,3 +69,23 @@ def test_start_up_refuses_broken_content(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "Content is broken" in proc.stderr and "quiz.yaml" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "tags", "expected"),
+    [
+        ("<b>Lương</b> &amp; <i>phụ cấp</i>\n1 &lt; 2", None, []),
+        ("dòng 1\n<b>chưa đóng", None, [(2, "unclosed <b>")]),
+        ("<b>sai</i></b>", None, [(1, "closing </i> does not match")]),
+        ("a\nb & c", None, [(2, "a bare '&' must be written &amp;")]),
+        ("a\n1 < 2", None, [(2, "a bare '<' must be written &lt;")]),
+        ("<u>gạch</u>", None, []),
+        ("<u>gạch</u>", frozenset({"b", "i"}), [(1, "tag <u> is not allowed here")]),
+    ],
+)
+def test_one_html_check_for_every_content_text(
+    text: str, tags: frozenset[str] | None, expected: list[tuple[int, str]]
+) -> None:
+    """Telegram HTML in content: tags (all of Telegram's, or fewer), nesting, & and <."""
+    found = html_problems(text) if tags is None else html_problems(text, tags)
+    assert found == expected

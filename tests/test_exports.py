@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -41,6 +42,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade, upgrade_async
 from tests.factories import add_response, make_person
 
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 KY_LUA = "6187"  # Phường Kỳ Lừa, Lạng Sơn
 TAM_THANH = "5986"  # Phường Tam Thanh
 
@@ -125,7 +127,7 @@ async def test_csv_has_bom_header_vietnamese_labels_and_formats(
         )
         await s.commit()
         out = io.BytesIO()
-        written = await write_csv(s, ExportFilter(), out)
+        written = await write_csv(s, ExportFilter(tz=TZ), out)
     data = out.getvalue()
     assert written == 1
     assert data.startswith(b"\xef\xbb\xbf")
@@ -160,7 +162,7 @@ async def test_english_labels_and_latest_response_answers(
         person = await make_person(s, answers={"wants_call": "no", "loan_interest": "no"})
         await add_response(s, person, {"wants_call": "yes"})
         await s.commit()
-        [row] = await _rows(s, ExportFilter(), lang="en")
+        [row] = await _rows(s, ExportFilter(tz=TZ), lang="en")
     assert row["wants_call"] == "Yes"
     assert row["loan_interest"] == ""  # only the latest response counts
     assert row["trade_1_name"] == "Welding"
@@ -175,9 +177,11 @@ async def test_erased_unconsented_and_incomplete_people_are_left_out(
         await make_person(s, full_name="Chưa đồng ý", consent=False)
         await make_person(s, full_name="Chưa xong", completed=False)
         await s.commit()
-        names = [r["full_name"] for r in await _rows(s, ExportFilter())]
-        everyone = [r["full_name"] for r in await _rows(s, ExportFilter(completed_only=False))]
-        assert await count_preference_rows(s, ExportFilter()) == 1
+        names = [r["full_name"] for r in await _rows(s, ExportFilter(tz=TZ))]
+        everyone = [
+            r["full_name"] for r in await _rows(s, ExportFilter(tz=TZ, completed_only=False))
+        ]
+        assert await count_preference_rows(s, ExportFilter(tz=TZ)) == 1
     assert names == ["Còn lại"]
     assert everyone == ["Còn lại", "Chưa xong"]
 
@@ -202,13 +206,13 @@ async def test_commune_trade_and_sharing_filters(
             assert await count_preference_rows(s, flt) == len(rows)
             return [r["full_name"] for r in rows]
 
-        assert await names(ExportFilter()) == ["A", "B", "C"]
-        assert await names(ExportFilter(commune_codes=[KY_LUA])) == ["A"]
-        assert await names(ExportFilter(commune_codes=[])) == []
-        assert await names(ExportFilter(trade_codes=["sua_o_to"])) == ["B"]  # second choice
-        assert await names(ExportFilter(trade_codes=["han_dien", "may"])) == ["A", "B"]
-        assert await names(ExportFilter(trade_codes=[])) == []
-        assert await names(ExportFilter(consent_sharing_only=True)) == ["B"]
+        assert await names(ExportFilter(tz=TZ)) == ["A", "B", "C"]
+        assert await names(ExportFilter(tz=TZ, commune_codes=[KY_LUA])) == ["A"]
+        assert await names(ExportFilter(tz=TZ, commune_codes=[])) == []
+        assert await names(ExportFilter(tz=TZ, trade_codes=["sua_o_to"])) == ["B"]  # second choice
+        assert await names(ExportFilter(tz=TZ, trade_codes=["han_dien", "may"])) == ["A", "B"]
+        assert await names(ExportFilter(tz=TZ, trade_codes=[])) == []
+        assert await names(ExportFilter(tz=TZ, consent_sharing_only=True)) == ["B"]
 
 
 async def test_date_range_uses_local_days_inclusive(
@@ -226,9 +230,9 @@ async def test_date_range_uses_local_days_inclusive(
             s, full_name="Feb28", completed_at=datetime(2026, 2, 28, 16, 59, tzinfo=UTC)
         )
         await s.commit()
-        feb = ExportFilter(date_from=date(2026, 2, 1), date_to=date(2026, 2, 28))
+        feb = ExportFilter(tz=TZ, date_from=date(2026, 2, 1), date_to=date(2026, 2, 28))
         rows = await _rows(s, feb)
-        until_jan = await _rows(s, ExportFilter(date_to=date(2026, 1, 31)))
+        until_jan = await _rows(s, ExportFilter(tz=TZ, date_to=date(2026, 1, 31)))
     assert [(r["full_name"], r["survey_completed_at"]) for r in rows] == [
         ("Feb1", "01/02/2026"),
         ("Feb28", "28/02/2026"),
@@ -255,7 +259,7 @@ async def test_batches_use_keyset_pages_and_few_queries(
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     try:
         async with sessions() as s:
-            rows = await _rows(s, ExportFilter(), batch_size=2)
+            rows = await _rows(s, ExportFilter(tz=TZ), batch_size=2)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
     assert [r["full_name"] for r in rows] == [f"P{i}" for i in range(5)]
@@ -271,7 +275,7 @@ async def test_csv_guards_typed_text_against_formulas(
         await make_person(s, full_name='=HYPERLINK("http://x")', trade_raw=["+thợ hàn"])
         await s.commit()
         out = io.BytesIO()
-        await write_csv(s, ExportFilter(), out)
+        await write_csv(s, ExportFilter(tz=TZ), out)
     _, [row] = _read_csv(out.getvalue())
     assert row["full_name"] == '\'=HYPERLINK("http://x")'
     assert row["trade_1_raw"] == "'+thợ hàn"
@@ -287,7 +291,7 @@ async def test_xlsx_header_frozen_filter_and_text_cells(
         await s.commit()
         path = tmp_path / "out.xlsx"
         seen: list[int] = []
-        written = await write_xlsx(s, ExportFilter(), path, progress=seen.append)
+        written = await write_xlsx(s, ExportFilter(tz=TZ), path, progress=seen.append)
     assert written == 2
     assert seen == [2]
     ws = openpyxl.load_workbook(path).active
@@ -317,14 +321,14 @@ async def test_streams_match_files_and_clean_up(
         await s.commit()
         out = io.BytesIO()
         seen: list[int] = []
-        await write_csv(s, ExportFilter(), out, batch_size=2, progress=seen.append)
+        await write_csv(s, ExportFilter(tz=TZ), out, batch_size=2, progress=seen.append)
     assert seen[0] == 2 and seen[-1] == 3
-    chunks = [c async for c in stream_csv(sessions, ExportFilter(), batch_size=2)]
+    chunks = [c async for c in stream_csv(sessions, ExportFilter(tz=TZ), batch_size=2)]
     assert len(chunks) == 3  # header, 2 rows, 1 row
     assert b"".join(chunks) == out.getvalue()
 
     before = set(os.listdir(tempfile.gettempdir()))
-    data = b"".join([c async for c in stream_xlsx(sessions, ExportFilter(), chunk_size=1024)])
+    data = b"".join([c async for c in stream_xlsx(sessions, ExportFilter(tz=TZ), chunk_size=1024)])
     after = set(os.listdir(tempfile.gettempdir()))
     assert not {n for n in after - before if n.startswith("xuatngu-export-")}
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
@@ -338,9 +342,9 @@ async def test_counts_by_commune_and_trade(sessions: async_sessionmaker[AsyncSes
         await make_person(s, commune_code=TAM_THANH, trades=["may"])
         await make_person(s, commune_code=TAM_THANH, trades=["may"], erased=True)
         await s.commit()
-        communes = await list_by_commune(s, ExportFilter())
-        trades = await list_by_trade(s, ExportFilter())
-        ky_lua_trades = await list_by_trade(s, ExportFilter(commune_codes=[KY_LUA]))
+        communes = await list_by_commune(s, ExportFilter(tz=TZ))
+        trades = await list_by_trade(s, ExportFilter(tz=TZ))
+        ky_lua_trades = await list_by_trade(s, ExportFilter(tz=TZ, commune_codes=[KY_LUA]))
     assert communes == [
         CommuneCount(KY_LUA, "Phường Kỳ Lừa", 2),
         CommuneCount(TAM_THANH, "Phường Tam Thanh", 1),
@@ -474,16 +478,19 @@ async def test_export_on_postgresql(tmp_path: Path) -> None:
             await make_person(s, commune_code=TAM_THANH, trades=["may"], consent_sharing=True)
             await s.commit()
             flt = ExportFilter(
-                date_from=date(2026, 1, 15), date_to=date(2026, 1, 15), trade_codes=["han_dien"]
+                tz=TZ,
+                date_from=date(2026, 1, 15),
+                date_to=date(2026, 1, 15),
+                trade_codes=["han_dien"],
             )
             rows = await _rows(s, flt)
-            assert await count_preference_rows(s, ExportFilter()) == 2
-            assert await list_by_trade(s, ExportFilter()) == [
+            assert await count_preference_rows(s, ExportFilter(tz=TZ)) == 2
+            assert await list_by_trade(s, ExportFilter(tz=TZ)) == [
                 TradeCount("may", "May công nghiệp", 2, 1),
                 TradeCount("han_dien", "Hàn điện", 1, 1),
             ]
             path = tmp_path / "pg.xlsx"
-            assert await write_xlsx(s, ExportFilter(consent_sharing_only=True), path) == 1
+            assert await write_xlsx(s, ExportFilter(tz=TZ, consent_sharing_only=True), path) == 1
         assert [(r["full_name"], r["wants_call"], r["trade_2_name"]) for r in rows] == [
             ("Nguyễn Văn Ánh", "Có", "May công nghiệp")
         ]
@@ -511,7 +518,9 @@ async def test_list_by_trade_with_a_trade_filter(tmp_path) -> None:  # type: ign
             await make_person(session, trades=("drive_b",))
             await make_person(session, trades=("cooking",))
             await session.commit()
-            counts = await list_by_trade(session, ExportFilter(trade_codes=["weld", "drive_b"]))
+            counts = await list_by_trade(
+                session, ExportFilter(tz=TZ, trade_codes=["weld", "drive_b"])
+            )
         by_code = {c.code: c.people for c in counts}
         assert by_code == {"drive_b": 2, "weld": 1}
     finally:

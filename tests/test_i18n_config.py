@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.config import SettingsError, load_settings
-from bot.i18n import LOCALES_DIR, pick_language
+from bot.i18n import ADMIN_DOMAIN, LOCALES_DIR, pick_language, translator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +43,16 @@ def test_handlers_have_no_inline_user_text() -> None:
 )
 def test_pick_language(code: str | None, lang: str) -> None:
     assert pick_language(code) == lang
+
+
+def test_one_stack_translates_bot_and_admin_texts() -> None:
+    """The bot's and the admin's catalogs come from one place; unknown languages mean vi."""
+    assert translator("en")("Đã chuyển sang tiếng Việt.") == "Switched to English."
+    assert translator("vi")("Đã chuyển sang tiếng Việt.") == "Đã chuyển sang tiếng Việt."
+    assert translator("vi", ADMIN_DOMAIN)("Dashboard") == "Tổng quan"
+    assert translator("fr", ADMIN_DOMAIN)("asked on %(day)s", day="01/12") == "yêu cầu ngày 01/12"
+    assert translator("en", ADMIN_DOMAIN)("asked on %(day)s", day="01/12") == "asked on 01/12"
+    assert translator("en", ADMIN_DOMAIN)("not in any catalog") == "not in any catalog"
 
 
 @pytest.mark.parametrize(

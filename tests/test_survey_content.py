@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from bot.content_loading import ContentError
+from bot.content_loading import ContentError, Localized
 from bot.survey import MESSAGE_KEYS, SURVEY_PATH, load_survey, reload_survey
 
 EXPECTED_TYPES = {
@@ -51,7 +52,6 @@ EXPECTED_OPTIONS = {
 def test_shipped_survey_has_the_fixed_questions_in_order() -> None:
     survey = reload_survey()
     assert isinstance(survey.version, str) and survey.version
-    assert survey.languages == ("vi", "en")
     assert {q.id: q.type for q in survey.questions} == EXPECTED_TYPES
     assert [q.id for q in survey.questions] == list(EXPECTED_TYPES)
     for qid, values in EXPECTED_OPTIONS.items():
@@ -60,24 +60,32 @@ def test_shipped_survey_has_the_fixed_questions_in_order() -> None:
     assert survey.question("phone").required is False
 
 
-def test_every_shipped_text_exists_in_vi_and_en() -> None:
+def test_every_text_needs_vi_and_en_and_other_languages_read_vi() -> None:
+    """One model for every content text: both languages, not blank; vi unless en is asked."""
+    text = Localized(vi="Xin chào", en="Hello")
+    assert [text.get(lang) for lang in ("vi", "en", "fr", None)] == [
+        "Xin chào",
+        "Hello",
+        "Xin chào",
+        "Xin chào",
+    ]
+    for bad in (
+        {"vi": "Xin chào"},
+        {"vi": "Xin chào", "en": "  "},
+        {"vi": "a", "en": "b", "ru": "c"},
+    ):
+        with pytest.raises(ValidationError):
+            Localized.model_validate(bad)
     survey = load_survey()
-    for key in MESSAGE_KEYS:
-        assert survey.messages[key]["vi"].strip() and survey.messages[key]["en"].strip(), key
-    for q in survey.questions:
-        texts = [q.label, q.prompt, *(o.label for o in q.options)]
-        if q.help:
-            texts.append(q.help)
-        for t in texts:
-            assert set(t) >= {"vi", "en"} and all(v.strip() for v in t.values()), q.id
+    assert set(MESSAGE_KEYS) <= set(survey.messages)
 
 
 def test_consent_explains_privacy_and_refusal_stops() -> None:
     consent = load_survey().question("consent")
     for lang in ("vi", "en"):
-        assert "/delete_me" in consent.prompt[lang]
-        assert "5" in consent.prompt[lang]  # retention: 5 years after discharge
-    assert "Sở Giáo dục và Đào tạo" in consent.prompt["vi"]
+        assert "/delete_me" in consent.prompt.get(lang)
+        assert "5" in consent.prompt.get(lang)  # retention: 5 years after discharge
+    assert "Sở Giáo dục và Đào tạo" in consent.prompt.vi
     refuse, agree = consent.option("none"), consent.option("all")
     assert refuse is not None and refuse.stop
     assert agree is not None and not agree.stop
@@ -146,8 +154,8 @@ questions:
 
 
 def _write(tmp_path: Path, questions: str, *, head: str | None = None) -> Path:
-    """Write a survey file: version/languages, all messages, then the questions block."""
-    head = head if head is not None else 'version: "1"\nlanguages: [vi, en]'
+    """Write a survey file: version, all messages, then the questions block."""
+    head = head if head is not None else 'version: "1"'
     path = tmp_path / "survey.yaml"
     path.write_text(f"{head}\n{_messages_yaml()}\n{questions}", encoding="utf-8")
     return path
@@ -192,7 +200,7 @@ BROKEN = {
     ),
     "missing en": (
         ('prompt: {vi: "Ở đâu?", en: "Where?"}', 'prompt: {vi: "Ở đâu?"}  # HERE'),
-        "missing text for language 'en'",
+        "prompt.en: Field required",
     ),
     "bad regex": (
         ("pattern: '^[^\\d]+$'", "pattern: '^[a-z'  # HERE"),
@@ -225,7 +233,7 @@ BROKEN = {
     ),
     "html tag not allowed": (
         ('prompt: {vi: "Tên bạn?"', 'prompt: {vi: "<u>Tên</u> bạn?"'),
-        "only <b>, <i>",
+        "tag <u> is not allowed",
     ),
 }
 
@@ -278,7 +286,7 @@ def test_missing_message_and_unknown_placeholder_are_refused(tmp_path: Path) -> 
 
 
 def test_unquoted_numeric_version_is_refused(tmp_path: Path) -> None:
-    path = _write(tmp_path, QUESTIONS, head="version: 2026.1\nlanguages: [vi, en]")
+    path = _write(tmp_path, QUESTIONS, head="version: 2026.1")
     with pytest.raises(ContentError, match="quoted string") as info:
         reload_survey(path)
     assert info.value.problems[0].line == 1

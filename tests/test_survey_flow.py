@@ -266,7 +266,9 @@ async def test_completed_survey_is_exported_and_delete_me_removes_it(
         async with running_bot.sessionmaker() as session:
             return [
                 dict(zip(PREFERENCE_COLUMNS, row, strict=True))
-                async for row in iter_preference_rows(session, ExportFilter())
+                async for row in iter_preference_rows(
+                    session, ExportFilter(tz=running_bot.settings.tz)
+                )
             ]
 
     exported = await rows()

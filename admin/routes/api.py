@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
-from admin.deps import Client, Db
+from admin.deps import Client, Db, now
 from admin.queries import PeopleQuery, get_person, kpis, list_people, preferences_of
 from admin.scope import can
 from bot.reporting import labels
@@ -73,22 +73,7 @@ class KpiReportOut(BaseModel):
     """KPIs of one year of discharge."""
 
     year: int
-    source: str
     kpis: list[KpiOut]
-
-
-def _commune(code: str | None) -> str:
-    try:
-        return labels.commune_name(code)
-    except Exception:
-        return code or ""
-
-
-def _trade(code: str) -> str:
-    try:
-        return labels.trade_name(code)
-    except Exception:
-        return code
 
 
 def _person_out(p: Person) -> dict[str, object]:
@@ -100,7 +85,7 @@ def _person_out(p: Person) -> dict[str, object]:
         "enlistment_month": p.enlistment_month,
         "discharge_month": p.discharge_month,
         "home_commune_code": p.home_commune_code,
-        "home_commune_name": _commune(p.home_commune_code),
+        "home_commune_name": labels.commune_name(p.home_commune_code),
         "consent_sharing": bool(p.consent_sharing),
         "survey_completed_at": p.survey_completed_at,
         "updated_at": p.updated_at,
@@ -154,7 +139,7 @@ async def api_person(
             {
                 "rank": tp.rank,
                 "trade_code": tp.trade_code,
-                "trade_name": _trade(tp.trade_code),
+                "trade_name": labels.trade_name(tp.trade_code),
                 "raw_text": tp.raw_text,
             }
             for tp in prefs
@@ -164,18 +149,19 @@ async def api_person(
 
 @router.get("/kpis", response_model=KpiReportOut)
 async def api_kpis(
+    request: Request,
     db: Db,
     client: Client,
     year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
 ) -> dict[str, object]:
-    """KPIs for a year of discharge (default: this year), within the client's commune scope."""
+    """KPIs for a year of discharge (default: the province's current year) in the client's scope."""
     if not can(client, "dashboard"):
         raise HTTPException(status_code=403)
-    the_year = year or date.today().year
-    rows, source = await kpis(db, client, the_year)
+    tz = request.app.state.settings.tz
+    the_year = year or now(request).astimezone(tz).year
+    rows = await kpis(db, client, the_year, tz)
     return {
         "year": the_year,
-        "source": source,
         "kpis": [
             {
                 "key": k.key,

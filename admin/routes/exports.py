@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from admin.audit import audit
 from admin.auth import Principal
-from admin.deps import Db, allowed, allowed_post, client_ip
+from admin.deps import Db, allowed, allowed_post, client_ip, now
 from admin.queries import export_trade_counts
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import commune_scope, limit_codes
@@ -29,6 +30,7 @@ def _day(text: str) -> date | None:
 
 def scoped_filter(
     user: Principal,
+    tz: ZoneInfo,
     communes: list[str],
     trades: list[str],
     date_from: str = "",
@@ -44,6 +46,7 @@ def scoped_filter(
         trade_codes = [t for t in trades if t in user.trades] if trades else list(user.trades)
         sharing = True
     return exports.ExportFilter(
+        tz=tz,
         commune_codes=limit_codes(communes, commune_scope(user)),
         date_from=_day(date_from),
         date_to=_day(date_to),
@@ -64,7 +67,9 @@ async def exports_page(
     date_to: str = "",
 ) -> Response:
     """Export form with the row count and lists per commune and per trade."""
-    flt = scoped_filter(user, commune[:50], trade[:50], date_from, date_to)
+    flt = scoped_filter(
+        user, request.app.state.settings.tz, commune[:50], trade[:50], date_from, date_to
+    )
     return render(
         request,
         "exports.html",
@@ -93,7 +98,15 @@ async def export_download(
     completed_only: Annotated[bool, Form()] = False,
 ) -> Response:
     """Stream the preference export; the audit log records who, the filter and the row count."""
-    flt = scoped_filter(user, commune[:50], trade[:50], date_from, date_to, completed_only)
+    flt = scoped_filter(
+        user,
+        request.app.state.settings.tz,
+        commune[:50],
+        trade[:50],
+        date_from,
+        date_to,
+        completed_only,
+    )
     rows = await exports.count_preference_rows(db, flt)
     await audit(
         db,
@@ -113,7 +126,7 @@ async def export_download(
     await db.commit()
     factory = request.app.state.sessionmaker
     lang = lang_of(request)
-    name = exports.export_filename(fmt)
+    name = exports.export_filename(fmt, now(request).astimezone(flt.tz).date())
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
         body = exports.stream_csv(factory, flt, lang=lang)

@@ -21,7 +21,6 @@ from admin.deps import (
     csrf_checked,
     now,
 )
-from admin.i18n import LANGUAGES
 from admin.queries import Dashboard, dashboard
 from admin.security import (
     hash_password_async,
@@ -32,6 +31,7 @@ from admin.security import (
 )
 from admin.survey_view import survey_questions
 from admin.web import render
+from bot.i18n import LANGUAGES
 from storage.models.admin import AdminUser
 
 router = APIRouter(include_in_schema=False)
@@ -196,7 +196,11 @@ async def dashboard_page(
     if hit is None or hit[0] <= at:
         if len(cache) > 500:
             cache.clear()
-        hit = (at + DASHBOARD_TTL, await dashboard(request.app.state.sessionmaker, user, year))
+        tz = request.app.state.settings.tz
+        figures = await dashboard(
+            request.app.state.sessionmaker, user, year, tz=tz, today=at.astimezone(tz).date()
+        )
+        hit = (at + DASHBOARD_TTL, figures)
         cache[key] = hit
     return render(request, "dashboard.html", d=hit[1])
 

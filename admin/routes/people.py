@@ -33,20 +33,13 @@ BRANCHES = ("army", "police", "border_guard")
 
 def _commune_choices(user: Principal) -> list[tuple[str, str]]:
     allowed_codes = commune_scope(user)
-    try:
-        every = labels.communes()
-    except Exception:
-        every = [(c, c) for c in allowed_codes or ()]
     if allowed_codes is None:
-        return every
-    return [(c, n) for c, n in every if c in allowed_codes] or [(c, c) for c in allowed_codes]
+        return labels.communes()
+    return sorted(((c, labels.commune_name(c)) for c in allowed_codes), key=lambda kv: kv[1])
 
 
 def _trade_choices() -> list[tuple[str, str]]:
-    try:
-        return labels.trades()
-    except Exception:
-        return []
+    return labels.trades()
 
 
 def _question_labels(lang: str) -> dict[str, str]:

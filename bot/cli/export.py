@@ -230,6 +230,7 @@ def preferences(
         if start and end and start > end:
             raise ExportUsageError(f"--from {date_from} is after --to {date_to}; swap them")
         flt = exports.ExportFilter(
+            tz=settings.tz,
             commune_codes=resolve_communes(commune, settings.province_code) if commune else None,
             date_from=start,
             date_to=end,

@@ -37,6 +37,7 @@ from bot.content_loading import (
     CONTENT_DIR,
     ContentError,
     ContentProblem,
+    Localized,
     line_for,
     load_yaml,
     validate_model,
@@ -90,29 +91,13 @@ Decision = Literal["accept", "ask", "none", "unknown"]
 # =========================================================================== catalog
 
 
-class LocalText(BaseModel):
-    """A text in Vietnamese and English."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    vi: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    @field_validator("vi", "en")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
-
-
 class Trade(BaseModel):
     """One trade of the catalog."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
-    name: LocalText
+    name: Localized
     group: TradeGroup
     riasec: str
     synonyms: list[str] = Field(default_factory=list)
@@ -138,7 +123,7 @@ class Trade(BaseModel):
 
     def name_in(self, lang: str) -> str:
         """The name in ``lang`` ("vi" or "en"; anything else gives Vietnamese)."""
-        return self.name.en if lang == "en" else self.name.vi
+        return self.name.get(lang)
 
 
 class TradeCatalog(BaseModel):

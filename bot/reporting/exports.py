@@ -4,9 +4,10 @@ Rendering rules (the same for CSV and XLSX, every cell is text):
 
 * ``telegram_user_id`` and ``phone`` as written (phone ``+84…``), never as numbers;
 * ``enlistment_month`` / ``discharge_month`` are months, rendered ``mm/yyyy``;
-* ``survey_completed_at`` is the local date (Asia/Ho_Chi_Minh) rendered ``dd/mm/yyyy``;
+* ``survey_completed_at`` is the province's local date (the filter's ``tz``, from the TIMEZONE
+  setting) rendered ``dd/mm/yyyy``;
 * ``branch`` and the survey options (education, training_level, …) as their labels in ``lang``
-  (Vietnamese by default), falling back to the stored value when the label is unknown;
+  (Vietnamese by default), the stored value when the label is unknown;
 * trade names from the trade catalog, commune names from vietnam-provinces (fallback: the code).
 
 People who were erased or never gave consent never appear. Rows are read with keyset
@@ -20,7 +21,6 @@ import asyncio
 import csv
 import io
 import json
-import logging
 import os
 import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -46,14 +46,11 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.content_loading import ContentError
 from bot.reporting import labels
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 
-log = logging.getLogger(__name__)
 _Ts = TypeVarTuple("_Ts")
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 CSV_BOM = "\ufeff".encode()
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -121,15 +118,19 @@ _COLUMN_WIDTHS: dict[str, int] = {
 _TEXT_FORMAT_COLUMNS = ("telegram_user_id", "phone", "home_commune_code")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ExportFilter:
-    """Who goes into an export; dates are local (Asia/Ho_Chi_Minh) days, both ends inclusive.
+    """Who goes into an export; dates are local days in ``tz``, both ends inclusive.
+
+    ``tz`` is the province's time zone (the TIMEZONE setting): it places ``date_from`` and
+    ``date_to`` and renders ``survey_completed_at``.
 
     ``commune_codes``/``trade_codes``: None means no restriction, an empty sequence means nobody.
     ``trade_codes`` keeps people with any of those trades among their (up to three) choices.
     ``date_from``/``date_to`` apply to ``survey_completed_at`` (people without it are left out).
     """
 
+    tz: ZoneInfo
     commune_codes: Sequence[str] | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -168,9 +169,9 @@ _PERSON_COLUMNS = (
 )
 
 
-def local_day_start(day: date) -> datetime:
-    """The UTC instant at which a local (Asia/Ho_Chi_Minh) day starts."""
-    return datetime.combine(day, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+def local_day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which a local day in ``tz`` starts."""
+    return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
 
 
 def person_conditions(flt: ExportFilter) -> list[ColumnElement[bool]]:
@@ -184,9 +185,10 @@ def person_conditions(flt: ExportFilter) -> list[ColumnElement[bool]]:
         codes = list(flt.commune_codes)
         conds.append(Person.home_commune_code.in_(codes) if codes else false())
     if flt.date_from is not None:
-        conds.append(Person.survey_completed_at >= local_day_start(flt.date_from))
+        conds.append(Person.survey_completed_at >= local_day_start(flt.date_from, flt.tz))
     if flt.date_to is not None:
-        conds.append(Person.survey_completed_at < local_day_start(flt.date_to + timedelta(days=1)))
+        next_day = flt.date_to + timedelta(days=1)
+        conds.append(Person.survey_completed_at < local_day_start(next_day, flt.tz))
     if flt.trade_codes is not None:
         trades = list(flt.trade_codes)
         pref = aliased(TradePreference)  # its own alias: callers may join TradePreference too
@@ -198,44 +200,32 @@ def person_conditions(flt: ExportFilter) -> list[ColumnElement[bool]]:
 class _Labels:
     """Label look-ups memoised for one export, so each distinct code is resolved once."""
 
-    _ERRORS = (ContentError, LookupError, TypeError, AttributeError, ValueError)
-
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self._trades: dict[str, str] = {}
         self._communes: dict[str, str] = {}
         self._options: dict[tuple[str, str], str] = {}
         self._json: dict[str, Any] = {}
-        self._warned = False
 
-    def _fallback(self, exc: Exception, value: str) -> str:
-        if not self._warned:
-            log.warning("labels unavailable, exporting codes instead: %s", exc)
-            self._warned = True
-        return value
-
-    def _memo(self, memo: dict[Any, str], key: Any, look_up: Callable[[], str], raw: str) -> str:
-        """``look_up()`` once per key; the raw code when the labels cannot be loaded."""
+    @staticmethod
+    def _memo(memo: dict[Any, str], key: Any, look_up: Callable[[], str]) -> str:
+        """``look_up()`` once per key."""
         name = memo.get(key)
         if name is None:
-            try:
-                name = look_up()
-            except self._ERRORS as exc:
-                name = self._fallback(exc, raw)
-            memo[key] = name
+            name = memo[key] = look_up()
         return name
 
     def trade(self, code: str | None) -> str:
         """Trade name for a code ('' for none)."""
         if not code:
             return ""
-        return self._memo(self._trades, code, lambda: labels.trade_name(code, self.lang), code)
+        return self._memo(self._trades, code, lambda: labels.trade_name(code, self.lang))
 
     def commune(self, code: str | None) -> str:
         """Commune name for a code ('' for none)."""
         if not code:
             return ""
-        return self._memo(self._communes, code, lambda: labels.commune_name(code), code)
+        return self._memo(self._communes, code, lambda: labels.commune_name(code))
 
     def json(self, raw: str | None) -> Any:
         """Decoded JSON text, memoised (bounded) since answer values repeat."""
@@ -261,7 +251,6 @@ class _Labels:
             self._options,
             (question_id, text),
             lambda: labels.option_label(question_id, text, self.lang),
-            text,
         )
 
 
@@ -269,10 +258,10 @@ def _month(value: date | None) -> str:
     return f"{value.month:02d}/{value.year}" if value else ""
 
 
-def _local_date(value: datetime | None) -> str:
+def _local_date(value: datetime | None, tz: ZoneInfo) -> str:
     if value is None:
         return ""
-    local = value.astimezone(LOCAL_TZ)
+    local = value.astimezone(tz)
     return f"{local.day:02d}/{local.month:02d}/{local.year}"
 
 
@@ -281,6 +270,7 @@ def _build_row(
     prefs: dict[int, tuple[str, str | None]],
     answers: dict[str, Any],
     lab: _Labels,
+    tz: ZoneInfo,
 ) -> list[str]:
     """One export row in PREFERENCE_COLUMNS order."""
     row = [
@@ -298,7 +288,7 @@ def _build_row(
         code, raw = prefs.get(rank, ("", None))
         row += (code, lab.trade(code), raw or "")
     row += [lab.option(q, answers.get(q)) for q in _TAIL_QUESTIONS]
-    row.append(_local_date(person.survey_completed_at))
+    row.append(_local_date(person.survey_completed_at, tz))
     return row
 
 
@@ -377,7 +367,9 @@ async def iter_preference_batches(
         ids = [p.id for p in batch]
         prefs = await _preferences_of(session, ids)
         answers = await _answers_of(session, ids, lab)
-        yield [_build_row(p, prefs.get(p.id, {}), answers.get(p.id, {}), lab) for p in batch]
+        yield [
+            _build_row(p, prefs.get(p.id, {}), answers.get(p.id, {}), lab, flt.tz) for p in batch
+        ]
 
 
 async def iter_preference_rows(
@@ -561,10 +553,9 @@ async def stream_xlsx(
         await asyncio.to_thread(os.unlink, name)
 
 
-def export_filename(fmt: str, today: date | None = None) -> str:
-    """A download name such as ``nguyen-vong-2026-01-31.xlsx``."""
-    day = today or datetime.now(LOCAL_TZ).date()
-    return f"nguyen-vong-{day.isoformat()}.{fmt}"
+def export_filename(fmt: str, today: date) -> str:
+    """A download name such as ``nguyen-vong-2026-01-31.xlsx`` (``today``: the local date)."""
+    return f"nguyen-vong-{today.isoformat()}.{fmt}"
 
 
 async def list_by_commune(session: AsyncSession, flt: ExportFilter) -> list[CommuneCount]:

@@ -3,9 +3,19 @@
 - counselled before return (target 100% of all): survey completed before the return date, or
   before the end of the discharge month when the return date is unknown;
 - registered for training: completed survey with at least one trade and the training level;
-- trained (target 60% of all): any outcome in_training or finished_training;
+- trained (target 60% of all): any outcome in_training or finished_training ("được đào tạo
+  nghề": being in a course counts, the plan does not wait for the certificate);
 - helped into work after training (target 70% of the registered): among the registered, a work
-  outcome dated on or after a training outcome, or on or after the return date.
+  outcome dated on or after their own first training outcome, or on or after the return date.
+  Work is employed_in_trade, employed_other, self_employed or abroad: the plan's job support
+  includes contract work abroad (xuất khẩu lao động, loans to work abroad).
+
+So a registered returnee with in_training then abroad counts as trained and as helped into work.
+Dates and instants are the province's local ones (``tz``, the TIMEZONE setting).
+
+This is the only implementation: the yearly report, ``xuatngu report kpi``, the admin dashboard
+and the REST API of every role (with the role's scope as ``scope``) all call
+:func:`compute_kpis`.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.reporting import labels
 from bot.timeline.dates import add_months
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import UtcDateTime
@@ -31,7 +42,6 @@ from storage.models.timeline import Outcome
 TRAINING_LEVEL_QUESTION = "training_level"
 TRAINING_STATUSES: tuple[str, ...] = ("in_training", "finished_training")
 WORK_STATUSES: tuple[str, ...] = ("employed_in_trade", "employed_other", "self_employed", "abroad")
-DEFAULT_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @dataclass(frozen=True)
@@ -151,8 +161,10 @@ class KpiReport(KpiCounts):
     by_commune: list[CommuneKpis] = field(default_factory=list)
 
 
-def _cohort_conditions(year: int, commune_codes: Sequence[str] | None) -> list[Any]:
-    """People discharged in ``year``, not erased, optionally in some communes."""
+def _cohort_conditions(
+    year: int, commune_codes: Sequence[str] | None, scope: ColumnElement[bool] | None
+) -> list[Any]:
+    """People discharged in ``year``, not erased, optionally in some communes and a scope."""
     conds: list[Any] = [
         Person.discharge_month >= date(year, 1, 1),
         Person.discharge_month <= date(year, 12, 31),
@@ -160,6 +172,8 @@ def _cohort_conditions(year: int, commune_codes: Sequence[str] | None) -> list[A
     ]
     if commune_codes is not None:
         conds.append(Person.home_commune_code.in_(list(commune_codes)))
+    if scope is not None:
+        conds.append(scope)
     return conds
 
 
@@ -248,31 +262,24 @@ def helped_into_work(outcomes: Iterable[tuple[str, date]], return_date: date | N
     return False
 
 
-def _commune_name(code: str | None) -> str:
-    """The commune's name, or the code when unknown."""
-    if code is None:
-        return ""
-    try:
-        from bot.reporting.labels import commune_name
-
-        return commune_name(code)
-    except Exception:  # the name is a nicety; a missing dataset must not break the report
-        return code
-
-
 async def compute_kpis(
     session: AsyncSession,
     *,
     year: int,
+    tz: ZoneInfo,
     commune_codes: Sequence[str] | None = None,
-    tz: ZoneInfo = DEFAULT_TZ,
+    scope: ColumnElement[bool] | None = None,
 ) -> KpiReport:
     """The indicators for people whose discharge month is in ``year`` (not erased).
+
+    ``tz`` is the province's time zone: a survey done before the local midnight starting the
+    return day (or the month after discharge) counts as before return. ``commune_codes`` and
+    ``scope`` (a condition on ``Person``, such as an admin role's scope) narrow the people.
 
     Counted in the database, one row per commune; only people with a reported return date
     come back as rows, to compare their survey time with the local start of that day.
     """
-    cohort = _cohort_conditions(year, commune_codes)
+    cohort = _cohort_conditions(year, commune_codes, scope)
     flags = (
         select(
             Person.home_commune_code.label("commune"),
@@ -301,7 +308,9 @@ async def compute_kpis(
     report = KpiReport(year=year, commune_codes=tuple(commune_codes) if commune_codes else None)
     communes: dict[str | None, CommuneKpis] = {}
     for code, total, counselled, reg, trained, helped in totals:
-        group = communes[code] = CommuneKpis(commune_code=code, commune_name=_commune_name(code))
+        group = communes[code] = CommuneKpis(
+            commune_code=code, commune_name=labels.commune_name(code)
+        )
         for counts in (report, group):
             counts.total += total
             counts.counselled_before_return += counselled

@@ -76,14 +76,9 @@ class _KeepMissing(dict[str, Any]):
         return "{" + key + "}"
 
 
-def _pick(texts: Localized, lang: str, fallback: str = "vi") -> str:
-    """The text in ``lang``, else in ``fallback``, else any."""
-    return texts.get(lang) or texts.get(fallback) or next(iter(texts.values()), "")
-
-
 def localized(texts: Localized, lang: str, **fmt: Any) -> str:
-    """Pick ``lang`` (fallback vi) from a ``{vi, en}`` mapping and fill ``{placeholders}``."""
-    return _pick(texts, lang).format_map(_KeepMissing(fmt)) if fmt else _pick(texts, lang)
+    """The text in ``lang`` (fallback vi) with ``{placeholders}`` filled from ``fmt``."""
+    return texts.get(lang).format_map(_KeepMissing(fmt)) if fmt else texts.get(lang)
 
 
 def text(survey: Survey, key: str, lang: str, **fmt: Any) -> str:
@@ -91,35 +86,33 @@ def text(survey: Survey, key: str, lang: str, **fmt: Any) -> str:
 
     Raises KeyError for an unknown key. Values in ``fmt`` are inserted as-is (escape user data).
     """
-    texts = survey.messages[key]
-    chosen = texts.get(lang) or texts.get(survey.default_language) or ""
-    return chosen.format_map(_KeepMissing(fmt)) if fmt else chosen
+    return localized(survey.messages[key], lang, **fmt)
 
 
 def prompt(question: Question, lang: str) -> str:
     """The question's prompt in ``lang`` (fallback vi)."""
-    return _pick(question.prompt, lang)
+    return question.prompt.get(lang)
 
 
 def help_text(question: Question, lang: str) -> str | None:
     """The question's optional help text in ``lang`` (fallback vi), or None."""
-    return _pick(question.help, lang) if question.help else None
+    return question.help.get(lang) if question.help else None
 
 
 def question_label(question: Question, lang: str) -> str:
     """The short label used in the summary."""
-    return _pick(question.label, lang)
+    return question.label.get(lang)
 
 
 def option_label(question: Question, value: str, lang: str) -> str:
     """The button label of ``value``; the value itself if the option is unknown."""
     option = question.option(value)
-    return _pick(option.label, lang) if option else value
+    return option.label.get(lang) if option else value
 
 
 def options(question: Question, lang: str) -> list[tuple[str, str]]:
     """``(value, label)`` pairs for building buttons, in YAML order."""
-    return [(o.value, _pick(o.label, lang)) for o in question.options]
+    return [(o.value, o.label.get(lang)) for o in question.options]
 
 
 def _fail(survey: Survey | None, key: str, lang: str, **fmt: Any) -> Parsed:
@@ -415,7 +408,7 @@ def match_option(question: Question, typed: str) -> Option | None:
 
 def option_keys(option: Option) -> set[str]:
     """Folded forms a soldier may type for an option: labels, value, aliases."""
-    keys = {fold(label) for label in option.label.values()}
+    keys = {fold(option.label.vi), fold(option.label.en)}
     keys |= {fold(option.value), fold(option.value.replace("_", " "))}
     keys |= {fold(a) for a in option.aliases}
     return {k for k in keys if k}

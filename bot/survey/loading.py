@@ -8,6 +8,7 @@ import string
 from pathlib import Path
 from typing import Any
 
+from bot.content_check import html_problems
 from bot.content_loading import (
     CONTENT_DIR,
     ContentError,
@@ -93,8 +94,8 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
 YES_ALIASES = ("co", "u", "uh", "um", "ok", "oke", "dong y", "muon", "y", "yes", "yeah", "sure")
 NO_ALIASES = ("khong", "ko", "k", "kg", "hong", "khong muon", "n", "no", "nope")
 
-_ALLOWED_TAG = re.compile(r"</?(?:b|i)>")
-_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|#\d+);")
+# Survey texts are shown in messages and on buttons: bold and italic only.
+SURVEY_TAGS = frozenset({"b", "i"})
 
 
 def load_survey(path: Path | str | None = None) -> Survey:
@@ -174,23 +175,18 @@ class _Checker:
             loc: tuple[int | str, ...] = ("messages", key)
             self.check_texts(loc, texts, f"messages.{key}")
             allowed = MESSAGE_KEYS.get(key)
-            for lang, value in texts.items():
+            for lang, value in texts:
                 unknown = _placeholders(value) - allowed if allowed is not None else set()
                 if unknown:
                     self.add((*loc, lang), f"messages.{key}.{lang}: unknown {sorted(unknown)}")
-            if len({frozenset(_placeholders(v)) for v in texts.values()}) > 1:
+            if len({frozenset(_placeholders(v)) for v in (texts.vi, texts.en)}) > 1:
                 self.add(loc, f"messages.{key}: languages use different {{placeholders}}")
 
     def check_texts(self, loc: tuple[int | str, ...], texts: Localized, what: str) -> None:
-        """All languages present and non-empty, no unknown language, HTML limited to <b>/<i>."""
-        for lang in self.survey.languages:
-            if not (texts.get(lang) or "").strip():
-                self.add(loc, f"{what}: missing text for language {lang!r}")
-        for lang, value in texts.items():
-            if lang not in self.survey.languages:
-                self.add((*loc, lang), f"{what}: language {lang!r} is not in languages")
-            elif _bad_html(value):
-                self.add((*loc, lang), f"{what}.{lang}: only <b>, <i> and &amp; entities allowed")
+        """HTML limited to <b>/<i> and entities (the model requires both languages)."""
+        for lang, value in texts:
+            for _, problem in html_problems(value, SURVEY_TAGS):
+                self.add((*loc, lang), f"{what}.{lang}: {problem}")
 
     def check_question(
         self, question: Question, loc: tuple[int | str, ...], seen: dict[str, int]
@@ -309,7 +305,8 @@ def _effective_options(question: Question) -> set[str] | None:
 
 def _typed_forms(option: Option) -> set[str]:
     """Folded labels and aliases (what a soldier may type) of an option."""
-    return {f for f in (*(fold(x) for x in option.label.values()), *map(fold, option.aliases)) if f}
+    forms = (fold(option.label.vi), fold(option.label.en), *map(fold, option.aliases))
+    return {f for f in forms if f}
 
 
 def _placeholders(value: str) -> set[str]:
@@ -318,9 +315,3 @@ def _placeholders(value: str) -> set[str]:
         return {field for _, field, _, _ in string.Formatter().parse(value) if field}
     except ValueError:
         return {"<malformed braces>"}
-
-
-def _bad_html(value: str) -> bool:
-    """True if the text has a tag other than <b>/<i> or a bare '&'."""
-    stripped = _ALLOWED_TAG.sub("", value)
-    return "<" in stripped or ">" in stripped or "&" in _ENTITY.sub("", stripped)

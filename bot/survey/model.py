@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.content_loading import Localized
+
 QuestionType = Literal[
     "choice", "multi_choice", "text", "month", "phone", "commune", "trade", "yes_no", "consent"
 ]
@@ -21,9 +23,6 @@ RULES_BY_TYPE: dict[str, frozenset[str]] = {
     "month": frozenset({"not_in_future", "not_before_months_ago", "after", "max_months_after"}),
 }
 SNAKE_ID = r"^[a-z][a-z0-9_]*$"
-
-Localized = dict[str, str]
-"""Text per language code, e.g. ``{"vi": "...", "en": "..."}``."""
 
 
 def _bool_word(v: Any) -> Any:
@@ -210,10 +209,9 @@ class Question(_Strict):
 
 
 class Survey(_Strict):
-    """The whole survey: version, languages, generic messages and ordered questions."""
+    """The whole survey: version, generic messages and ordered questions."""
 
     version: str
-    languages: tuple[str, ...] = Field(min_length=1)
     messages: dict[str, Localized]
     questions: tuple[Question, ...] = Field(min_length=1)
 
@@ -224,11 +222,6 @@ class Survey(_Strict):
         if not isinstance(v, str):
             raise ValueError('version must be a quoted string, e.g. "2026.1"')
         return v
-
-    @property
-    def default_language(self) -> str:
-        """The first language listed (Vietnamese); the fallback for missing texts."""
-        return self.languages[0]
 
     def question(self, question_id: str) -> Question:
         """The question with this id; KeyError if unknown."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.survey import Question, Survey, load_survey, next_question, prune
+from bot.timeline import reschedule_person
 from storage import people as people_repo
 from storage import survey as repo
 from storage.models import Person
@@ -101,7 +102,7 @@ async def save_answer(
             state.answers.pop(qid, None)
     dates_changed = await _mirror(session, person, state, question, value)
     if dates_changed:
-        await _reschedule(session, person)
+        await reschedule_person(session, person)
 
 
 async def _mirror(
@@ -143,15 +144,6 @@ def _month_date(value: Any) -> date | None:
     return date(int(year), int(month), 1)
 
 
-async def _reschedule(session: AsyncSession, person: Person) -> None:
-    """Recompute the person's reminders after their dates changed (timeline feature)."""
-    try:
-        from bot.timeline import reschedule_person
-    except ImportError:
-        return
-    await reschedule_person(session, person)
-
-
 async def refuse(session: AsyncSession, person: Person) -> None:
     """Consent refused: nothing is kept but an anonymous count."""
     await people.refuse_consent(session, person)
@@ -163,7 +155,7 @@ async def complete(session: AsyncSession, person: Person, state: SurveyState) ->
     await repo.update_response(session, state.response, completed_at=now)
     if person.survey_completed_at is None:
         await people_repo.write_person(session, person, survey_completed_at=now)
-    await _reschedule(session, person)
+    await reschedule_person(session, person)
 
 
 async def reopen(session: AsyncSession, state: SurveyState) -> None:

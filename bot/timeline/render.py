@@ -7,6 +7,7 @@ import html
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.reporting import labels
 from bot.timeline.dates import format_month
 from bot.timeline.schedule import Reminder, Schedule
 from storage.models import Person
@@ -132,9 +133,4 @@ def reply_text(schedule: Schedule, key: str, person: Person, **extra: str) -> st
 
 def trade_label(code: str, lang: str) -> str:
     """A trade's name from the catalog; the code itself when the catalog lacks it."""
-    try:
-        from bot.reporting.labels import trade_name
-
-        return trade_name(code, lang)
-    except Exception:  # the catalog is someone else's file: never fail a button on it
-        return code
+    return labels.trade_name(code, lang)

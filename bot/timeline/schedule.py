@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import string
 from functools import lru_cache
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from bot.content_check import html_problems
 from bot.content_loading import (
     CONTENT_DIR,
     ContentError,
     ContentProblem,
+    Localized,
     line_for,
     load_yaml,
     validate_model,
@@ -45,41 +45,10 @@ OUTCOME_STATUSES: tuple[str, ...] = (
 )
 # Placeholders every message may use besides the ``facts`` keys.
 PERSON_PLACEHOLDERS: frozenset[str] = frozenset({"name", "discharge_month", "return_month"})
-# Tags Telegram's HTML parse mode accepts.
-TELEGRAM_TAGS: frozenset[str] = frozenset(
-    {
-        "b",
-        "strong",
-        "i",
-        "em",
-        "u",
-        "ins",
-        "s",
-        "strike",
-        "del",
-        "a",
-        "code",
-        "pre",
-        "tg-spoiler",
-        "blockquote",
-        "span",
-    }
-)
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Localized(_Strict):
-    """A text in Vietnamese (first) and English."""
-
-    vi: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def get(self, lang: str | None) -> str:
-        """The text in ``lang``; Vietnamese when that language is missing."""
-        return self.en if lang == "en" else self.vi
 
 
 class Offset(_Strict):
@@ -232,41 +201,6 @@ REQUIRED_TEXTS: tuple[str, ...] = (
     "trade_thanks",
     "expired_button",
 )
-
-
-class _TagChecker(HTMLParser):
-    """Collects problems with Telegram HTML, each with its line in the text (1-based)."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, int]] = []
-        self.problems: list[tuple[int, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        line = self.getpos()[0]
-        if tag not in TELEGRAM_TAGS:
-            self.problems.append((line, f"tag <{tag}> is not allowed by Telegram"))
-        self.stack.append((tag, line))
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1][0] != tag:
-            self.problems.append((self.getpos()[0], f"closing </{tag}> does not match"))
-            return
-        self.stack.pop()
-
-
-def html_problems(text: str) -> list[tuple[int, str]]:
-    """(line in text, problem) for what would make Telegram refuse ``text`` as HTML."""
-    checker = _TagChecker()
-    checker.feed(text)
-    checker.close()
-    problems = list(checker.problems)
-    problems.extend((line, f"unclosed <{tag}>") for tag, line in checker.stack)
-    for number, line_text in enumerate(text.splitlines(), 1):
-        bare = re.sub(r"&(amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);", "", line_text)
-        if "&" in bare:
-            problems.append((number, "a bare '&' must be written &amp;"))
-    return problems
 
 
 def placeholders(text: str) -> set[str]:

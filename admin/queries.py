@@ -338,7 +338,7 @@ def _kpi_rows(report: KpiReport) -> list[Kpi]:
 
 
 async def kpis(db: AsyncSession, principal: Principal, year: int, tz: ZoneInfo) -> list[Kpi]:
-    """The plan's indicators (``bot.reporting.kpi``) for ``year``, over the people the principal counts."""
+    """The plan's indicators (``bot.reporting.kpi``) for ``year``, for the principal's people."""
     report = await compute_kpis(db, year=year, tz=tz, scope=aggregate_filter(principal))
     return _kpi_rows(report)
 

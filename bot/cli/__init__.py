@@ -87,7 +87,3 @@ def _mount() -> None:
 
 
 _mount()
-
-
-if __name__ == "__main__":
-    app()

@@ -21,18 +21,20 @@ def create_engine(database_url: str, *, inline: bool = False, **kwargs: Any) -> 
     ``inline=True`` (the bot's own engine) runs SQLite on the event loop instead of through
     aiosqlite's thread: see :mod:`storage.sqlite_inline`. It does not change PostgreSQL.
 
-    A SQLite engine has one connection: SQLite takes one writer at a time anyway, and queueing
-    for the pool (first come, first served) beats SQLite's busy-wait back-off, which sleeps up to
-    100 ms between retries. Parts that hold a connection long (exports) get their own engine.
+    A SQLite engine pools several connections: in WAL mode readers never wait for each other or
+    for the writer, and a writer waits for the write lock on ``busy_timeout``. An admin request
+    may hold more than one (the dashboard's queries run side by side, an export streams on its
+    own). The bot's inline engine keeps one connection: its transactions queue for it, first come
+    first served (:mod:`storage.sqlite_inline`).
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         if "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", 1)
-            kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 120)
+            kwargs.setdefault("pool_size", 1 if inline else 5)
+            kwargs.setdefault("max_overflow", 0 if inline else 10)
+            kwargs.setdefault("pool_timeout", 120 if inline else 30)
         if inline:
             from storage import sqlite_inline
 

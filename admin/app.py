@@ -24,6 +24,9 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# on SIGTERM, requests still running get this long before they are cancelled (uvicorn's
+# timeout_graceful_shutdown; without it one hung request keeps the server from stopping)
+SHUTDOWN_GRACE_SECONDS = 3
 ERROR_TITLES = {
     400: "Bad request",
     401: "Not logged in",

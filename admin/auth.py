@@ -158,7 +158,10 @@ async def start_session(db: AsyncSession, user: AdminUser, ip: str, now: datetim
 
 
 async def session_principal(db: AsyncSession, token: str | None, now: datetime) -> Principal | None:
-    """The principal of a live session; expired or unknown sessions give None (and are removed)."""
+    """The principal of a live session; expired or unknown sessions give None (and are removed).
+
+    The caller commits (the removal, or the session's last-seen time).
+    """
     if not token or len(token) > 128:
         return None
     sess = await db.get(AdminSession, token_hash(token))
@@ -168,11 +171,9 @@ async def session_principal(db: AsyncSession, token: str | None, now: datetime) 
     expired = now >= sess.expires_at or now - sess.last_seen_at > SESSION_IDLE
     if expired or user is None or not user.active:
         await db.delete(sess)
-        await db.commit()
         return None
     if now - sess.last_seen_at > TOUCH_EVERY:
         sess.last_seen_at = now
-        await db.commit()
     return _principal(user, sess.csrf_token)
 
 
@@ -197,7 +198,7 @@ async def purge_expired(db: AsyncSession, now: datetime) -> None:
 
 
 async def token_principal(db: AsyncSession, token: str | None, now: datetime) -> Principal | None:
-    """The principal of an active API client whose bearer token this is."""
+    """The principal of an active API client whose bearer token this is (the caller commits)."""
     if not token or len(token) > 256:
         return None
     client = await db.scalar(select(ApiClient).where(ApiClient.token_hash == token_hash(token)))
@@ -205,5 +206,4 @@ async def token_principal(db: AsyncSession, token: str | None, now: datetime) ->
         return None
     if client.last_used_at is None or now - client.last_used_at > TOUCH_EVERY:
         client.last_used_at = now
-        await db.commit()
     return api_principal(client)

@@ -24,7 +24,7 @@ class LoginRequired(Exception):
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """A database session for the request."""
+    """The request's one database session (FastAPI gives every dependency the same one)."""
     async with request.app.state.sessionmaker() as session:
         yield session
 
@@ -44,8 +44,13 @@ def client_ip(request: Request) -> str:
 
 
 async def current_user(request: Request, db: Db) -> Principal:
-    """The logged-in admin user, or :class:`LoginRequired`."""
+    """The logged-in admin user, or :class:`LoginRequired`.
+
+    Commits, which also gives the connection back while the page works: a page may run queries
+    on sessions of its own (the dashboard's run side by side).
+    """
     principal = await session_principal(db, request.cookies.get(SESSION_COOKIE), now(request))
+    await db.commit()
     if principal is None:
         raise LoginRequired()
     request.state.principal = principal
@@ -97,6 +102,7 @@ async def api_client(
     """The API client of the bearer token (401 when missing or unknown)."""
     token = creds.credentials if creds else None
     principal = await token_principal(db, token, now(request))
+    await db.commit()
     if principal is None:
         raise HTTPException(
             status_code=401, detail="invalid token", headers={"WWW-Authenticate": "Bearer"}

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 # demo mode only (no BOT_TOKEN, emulator on localhost): an admin account a newcomer can use
 DEMO_ADMIN = ("admin", "xuatngu-demo")
+# stop() gives polling, the scheduler and the admin server this long, then cancels them
+STOP_SECONDS = 5
 COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
 
 
@@ -148,7 +150,7 @@ class BotApp:
         self.side_engine = create_engine(s.database_url, pool_size=5, max_overflow=5)
         self.side_sessionmaker = create_sessionmaker(self.side_engine)
         await upgrade_async(self.side_engine)
-        self.engine = create_engine(s.database_url)
+        self.engine = create_engine(s.database_url, writer=True)
         self.sessionmaker = create_sessionmaker(self.engine)
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
@@ -227,7 +229,7 @@ class BotApp:
     async def _start_admin(self) -> None:
         import uvicorn
 
-        from admin.app import create_app
+        from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
 
         app = create_app(self.settings, self._side())
         config = uvicorn.Config(
@@ -236,9 +238,11 @@ class BotApp:
             port=self.settings.admin_port,
             log_level="warning",
             lifespan="on",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         )
+        # serve() also catches SIGINT/SIGTERM while it runs (and raises them again when done);
+        # the loop's own handlers in run() still see them, so everything stops together
         self._admin_server = uvicorn.Server(config)
-        self._admin_server.install_signal_handlers = lambda: None
         self.tasks.append(asyncio.create_task(self._admin_server.serve(), name="admin"))
         for _ in range(100):
             if self._admin_server.started:
@@ -256,9 +260,13 @@ class BotApp:
                 await self.dp.stop_polling()
         if self._admin_server is not None:
             self._admin_server.should_exit = True
+        if self.tasks:  # all together, so the process is gone within STOP_SECONDS and a bit
+            _, late = await asyncio.wait(self.tasks, timeout=STOP_SECONDS)
+            for task in late:
+                task.cancel()
         for task in self.tasks:
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(task, timeout=5)
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.dp is not None:
             await self.dp.storage.close()
         if self.bot is not None:

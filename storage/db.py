@@ -15,21 +15,29 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; for SQLite make the folder and turn on WAL and foreign keys.
 
-    A SQLite engine has one connection: SQLite takes one writer at a time anyway, and queueing
-    for the pool (first come, first served) beats SQLite's busy-wait back-off, which sleeps up to
-    100 ms between retries. Parts that hold a connection long (exports) get their own engine.
+    A SQLite engine pools several connections: in WAL mode readers never wait for each other or
+    for the writer, and a writer waits for the write lock on ``busy_timeout``. An admin request
+    may hold more than one (the dashboard's queries run side by side, an export streams on its
+    own).
+
+    ``writer=True`` is the bot's engine, whose every transaction writes: on SQLite it has one
+    connection (its transactions queue for it, first come first served, instead of meeting in
+    SQLite's busy-wait back-off) and starts each transaction with ``BEGIN IMMEDIATE`` (SQLAlchemy's
+    documented recipe for pysqlite/aiosqlite), so a transaction holds the write lock from its
+    first statement and never fails to upgrade a read snapshot that another connection (the admin
+    backend, the scheduler) has moved past. It changes nothing on PostgreSQL.
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         if "poolclass" not in kwargs:
-            kwargs.setdefault("pool_size", 1)
-            kwargs.setdefault("max_overflow", 0)
-            kwargs.setdefault("pool_timeout", 120)
+            kwargs.setdefault("pool_size", 1 if writer else 5)
+            kwargs.setdefault("max_overflow", 0 if writer else 10)
+            kwargs.setdefault("pool_timeout", 120 if writer else 30)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -40,6 +48,14 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            if writer:
+                dbapi_conn.isolation_level = None  # the driver emits no BEGIN of its own
+
+        if writer:
+
+            @event.listens_for(engine.sync_engine, "begin")
+            def _begin_immediate(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

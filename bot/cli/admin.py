@@ -144,7 +144,7 @@ def serve_cmd(
     """Serve the admin web app alone with uvicorn (migrates the database first)."""
     import uvicorn
 
-    from admin.app import create_app
+    from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
 
@@ -158,4 +158,5 @@ def serve_cmd(
         port=port if port is not None else settings.admin_port,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )

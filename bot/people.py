@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,23 +22,22 @@ ERASURE_COUNT = "erasures"
 CONSENT_REFUSED_COUNT = "consent_refused"
 
 
+async def find_person(session: AsyncSession, telegram_user_id: int) -> Person | None:
+    """The person with this Telegram id, if they wrote before."""
+    return await repo.get_person(session, telegram_user_id=telegram_user_id)
+
+
 async def ensure_person(
     session: AsyncSession,
+    found: Person | None,
     *,
     telegram_user_id: int,
     chat_id: int,
     language_code: str | None,
-    loader: Callable[[AsyncSession, int], Awaitable[Person | None]] | None = None,
 ) -> Person:
-    """The person behind an update, created on first contact with only ids and language.
-
-    ``loader`` reads the person (default: by Telegram id); the survey's loader also reads
-    their survey state in the same query.
-    """
-    if loader is not None:
-        person = await loader(session, telegram_user_id)
-    else:
-        person = await repo.get_person(session, telegram_user_id=telegram_user_id)
+    """The person behind an update (``found`` if they wrote before), created on first contact
+    with only ids and language."""
+    person = found
     if person is None:
         person = await repo.create_person(
             session,

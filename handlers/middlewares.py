@@ -99,23 +99,29 @@ class CommitBeforeSendMiddleware(BaseRequestMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Put the person behind a private-chat update in ``data['person']`` (new on first contact)."""
+    """Put the person behind a private-chat update in ``data['person']`` (new on first contact),
+    and mid-survey their survey state in ``data['survey_state']``."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             session: AsyncSession = data["session"]
-            in_survey = data.get("raw_state") in _SURVEY_STATES
+            survey_state = None
+            if data.get("raw_state") in _SURVEY_STATES:
+                # mid-survey, the survey state comes with the person: one query, not two
+                found, survey_state = await survey_service.person_with_state(session, user.id)
+            else:
+                found = await people.find_person(session, user.id)
             person = await people.ensure_person(
                 session,
+                found,
                 telegram_user_id=user.id,
                 chat_id=chat.id if chat else user.id,
                 language_code=user.language_code,
-                # mid-survey, the survey state comes with the person: one query, not two
-                loader=survey_service.load_person_with_state if in_survey else None,
             )
             data["person"] = person
+            data["survey_state"] = survey_state
             # a plain copy: the locale is still known in the error handler, after a rollback
             data["person_language"] = person.language
         return await handler(event, data)

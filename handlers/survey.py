@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.survey.service import SurveyState
 from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, SurveyCb, TradeCb
 from handlers.filters import Magic
 from handlers.survey_flow import SurveyFlow, SurveyStates, open_flow
@@ -24,10 +25,15 @@ from storage.models import Person
 
 
 async def command_survey_handler(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """Start, resume, or (once done) review the survey."""
-    await _enter(message, person, session, state, settings)
+    await _enter(message, person, session, state, settings, survey_state)
 
 
 async def survey_button_handler(
@@ -36,17 +42,23 @@ async def survey_button_handler(
     session: AsyncSession,
     state: FSMContext,
     settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """ "Bắt đầu khảo sát" / "Xem lại" buttons (also sent by reminders)."""
     await query.answer()
     if isinstance(query.message, Message):
-        await _enter(query.message, person, session, state, settings)
+        await _enter(query.message, person, session, state, settings, survey_state)
 
 
 async def _enter(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
-    flow = await open_flow(session, person, state, settings.province_code)
+    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     await _send_all(message, await flow.enter())
 
 
@@ -54,36 +66,56 @@ async def _enter(
 
 
 async def contact_handler(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """A shared contact answers the phone question (only the sender's own number)."""
     assert message.contact is not None
-    flow = await open_flow(session, person, state, settings.province_code)
+    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     own = message.contact.user_id in (None, message.from_user.id if message.from_user else None)
     typed = message.contact.phone_number if own else ""
     await _send_all(message, await flow.typed(typed, today=_today(settings)))
 
 
 async def text_answer_handler(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """Typed answer to the current question."""
-    flow = await open_flow(session, person, state, settings.province_code)
+    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     await _send_all(message, await flow.typed(message.text or "", today=_today(settings)))
 
 
 async def summary_text_handler(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """Text while the summary is shown: show it again with its buttons."""
-    await _enter(message, person, session, state, settings)
+    await _enter(message, person, session, state, settings, survey_state)
 
 
 async def non_text_handler(
-    message: Message, person: Person, session: AsyncSession, state: FSMContext, settings: Settings
+    message: Message,
+    person: Person,
+    session: AsyncSession,
+    state: FSMContext,
+    settings: Settings,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """A sticker, photo or voice where text was asked: say so and ask again."""
-    flow = await open_flow(session, person, state, settings.province_code)
+    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     await _send_all(message, await flow.not_text())
 
 
@@ -108,13 +140,14 @@ async def flow_button_handler(
     state: FSMContext,
     settings: Settings,
     callback_data: CallbackData | None = None,
+    survey_state: SurveyState | None = None,
 ) -> None:
     """A survey button: an option, a commune or trade pick, the quiz, edit, confirm.
 
     Unknown or forged callback data during the survey (no ``callback_data``) is refused and
     the current question asked again.
     """
-    flow = await open_flow(session, person, state, settings.province_code)
+    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     action = _BUTTON_ACTIONS.get(type(callback_data)) if callback_data is not None else None
     replies = await (action(flow, callback_data) if action else flow.stale())
     await query.answer(flow.toast or None)

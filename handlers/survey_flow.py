@@ -380,10 +380,15 @@ class SurveyFlow:
 
 
 async def open_flow(
-    session: AsyncSession, person: Person, fsm: FSMContext, province_code: int = 20
+    session: AsyncSession,
+    person: Person,
+    fsm: FSMContext,
+    province_code: int = 20,
+    survey_state: svc.SurveyState | None = None,
 ) -> SurveyFlow:
-    """Build the flow for one update from the stored answers and the FSM data."""
-    st = await svc.open_state(session, person)
+    """Build the flow for one update from the stored answers (``survey_state`` when the person
+    middleware read them already) and the FSM data."""
+    st = await svc.open_state(session, person, survey_state)
     data = await fsm.get_data()
     return SurveyFlow(
         session=session, person=person, fsm=fsm, st=st, data=data, province_code=province_code

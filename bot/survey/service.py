@@ -45,25 +45,26 @@ def survey() -> Survey:
     return load_survey()
 
 
-_PRELOADED = "survey_state"
+async def person_with_state(
+    session: AsyncSession, telegram_user_id: int
+) -> tuple[Person | None, SurveyState | None]:
+    """The person behind a survey update and their survey state, read in one query.
 
-
-async def load_person_with_state(session: AsyncSession, telegram_user_id: int) -> Person | None:
-    """The person behind a survey update, with their survey state read in the same query.
-
-    The state is kept for this transaction, so :func:`open_state` needs no query of its own.
+    The state is None when the person has no response yet (or is unknown).
     """
     person, response, answers = await repo.person_with_latest(session, telegram_user_id)
-    if person is not None and response is not None:
-        session.info[_PRELOADED] = (person.id, SurveyState(response, answers))
-    return person
+    return person, SurveyState(response, answers) if response is not None else None
 
 
-async def open_state(session: AsyncSession, person: Person) -> SurveyState:
-    """The person's current response (created on first use) and its answers."""
-    preloaded = session.info.pop(_PRELOADED, None)
-    if preloaded is not None and preloaded[0] == person.id:
-        return preloaded[1]
+async def open_state(
+    session: AsyncSession, person: Person, preloaded: SurveyState | None = None
+) -> SurveyState:
+    """The person's current response (created on first use) and its answers.
+
+    ``preloaded`` is the state :func:`person_with_state` read with the person, if it did.
+    """
+    if preloaded is not None:
+        return preloaded
     response, answers = await repo.latest_with_answers(session, person)
     if response is None:
         response = await repo.create_response(session, person, survey().version)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.config import load_settings
-from bot.sending import SendResult
+from bot.sending import NOT_SENT, BeforeCall, SendResult
 from bot.timeline import tick
 from bot.timeline.rows import DIGEST_KEY, schedule_key
 from bot.timeline.schedule import get_schedule
@@ -51,9 +51,16 @@ class CountingSender:
     count: int = 0
 
     async def send_text(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
     ) -> SendResult:
-        """Count and succeed."""
+        """Count and succeed (nothing when ``before_call`` says no)."""
+        if before_call is not None and not await before_call():
+            return NOT_SENT
         self.count += 1
         return SendResult(ok=True, message_id=self.count)
 

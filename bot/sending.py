@@ -3,6 +3,10 @@
 It keeps Telegram's limits for the whole process: a global token bucket (~25 messages/s) and a
 bucket per chat (~1 message/s). A 429 answer pauses *every* send for ``retry_after`` seconds and
 the message is retried; a 403 (the person blocked the bot) is reported through ``on_blocked``.
+
+A caller that must know whether a message may have gone out (the scheduler) passes
+``before_call``: it is awaited once the limits let the message go, right before the first Bot API
+call, and returning False cancels the send (nothing is sent).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[Any]]
 BlockedCallback = Callable[[int], Awaitable[None]]
+BeforeCall = Callable[[], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -39,11 +44,19 @@ class SendResult:
     error: str | None = None
 
 
+NOT_SENT = SendResult(ok=False, error="cancelled before the call")
+
+
 class SenderProtocol(Protocol):
     """What the scheduler needs from a sender (tests pass a fake that records)."""
 
     async def send_text(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
     ) -> SendResult: ...
 
 
@@ -132,10 +145,18 @@ class Sender:
         self._paused_until = max(self._paused_until, self._clock() + seconds)
         self.pauses += 1
 
-    async def send(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> SendResult:
+    async def send(
+        self,
+        chat_id: int,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        before_call: BeforeCall | None = None,
+    ) -> SendResult:
         """Run one Bot API call for ``chat_id`` under the limits (broadcasts of any kind)."""
-        for _attempt in range(self.max_retries + 1):
+        for attempt in range(self.max_retries + 1):
             await self.wait_turn(chat_id)
+            if attempt == 0 and before_call is not None and not await before_call():
+                return NOT_SENT
             try:
                 message = await call()
             except TelegramRetryAfter as exc:
@@ -152,7 +173,12 @@ class Sender:
         return SendResult(ok=False, error="too many 429 answers")
 
     async def send_text(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
     ) -> SendResult:
         """Send one HTML text message with optional inline buttons."""
         return await self.send(
@@ -160,4 +186,5 @@ class Sender:
             lambda: self.bot.send_message(
                 chat_id, text, parse_mode=self.parse_mode, reply_markup=reply_markup
             ),
+            before_call=before_call,
         )

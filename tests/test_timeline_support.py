@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, load_settings
-from bot.sending import SendResult
+from bot.sending import NOT_SENT, BeforeCall, SendResult
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade_async
 from storage.models import Person
@@ -49,9 +49,16 @@ class FakeSender:
     blocked: set[int] = field(default_factory=set)
 
     async def send_text(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
     ) -> SendResult:
-        """Record and answer."""
+        """Record and answer (nothing when ``before_call`` says no)."""
+        if before_call is not None and not await before_call():
+            return NOT_SENT
         if chat_id in self.blocked:
             return SendResult(ok=False, blocked=True, error="Forbidden: bot was blocked")
         self.sent.append(Sent(chat_id, text, reply_markup))

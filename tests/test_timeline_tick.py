@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sending import SendResult
+from bot.sending import BeforeCall, SendResult
 from bot.timeline import answer_home, reschedule_person, tick
 from bot.timeline.schedule import get_schedule
 from storage.models import AnonymousCount, Person
@@ -221,51 +223,137 @@ async def test_first_tick_backfills_people_without_rows_once(any_db: Sessions) -
 
 
 class StallingSender(FakeSender):
-    """Sends the first ``ok`` messages, then hangs (the process will be killed)."""
+    """Sends the first ``ok`` messages; every later one hangs, either in the call after its
+    attempt mark (``in_flight``) or before its turn came (the process will be killed)."""
 
-    def __init__(self, ok: int) -> None:
+    def __init__(self, ok: int, *, in_flight: bool) -> None:
         super().__init__()
         self.ok = ok
-        self.started = asyncio.Event()
+        self.in_flight = in_flight
+        self.calls = 0
+        self.hanging = 0
 
     async def send_text(
-        self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
     ) -> SendResult:
         """Hang after ``ok`` messages."""
-        if len(self.sent) >= self.ok:
-            self.started.set()
-            await asyncio.Event().wait()
-        return await super().send_text(chat_id, text, reply_markup)
+        self.calls += 1
+        if self.calls <= self.ok:
+            return await super().send_text(chat_id, text, reply_markup, before_call=before_call)
+        if self.in_flight:
+            assert before_call is not None and await before_call()
+        self.hanging += 1
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
 
 
-async def test_kill_during_tick_never_duplicates(any_db: Sessions) -> None:
-    """Claimed-but-unrecorded rows are not sent again, not even after the claim timeout."""
-    async with any_db() as s:
-        people = [await add_person(s, enlisted="2026-02", discharge="2028-02") for _ in range(5)]
-        for p in people:
-            await reschedule_person(s, p, now=at("2027-04-01"), tz=TZ)
-        await s.commit()
-    stalling = StallingSender(ok=2)
-    task = asyncio.create_task(tick(any_db, stalling, at("2027-05-01"), settings=SETTINGS))
-    await asyncio.wait_for(stalling.started.wait(), 5)
-    task.cancel()  # the process dies mid-send
-    try:
-        await task
-    except asyncio.CancelledError:
-        pass
-    after = FakeSender()
-    restarted = await tick(any_db, after, at("2027-05-01", "09:01"), settings=SETTINGS)
-    assert restarted.sent == 0 and after.sent == []
-    later = await tick(any_db, after, at("2027-05-01", "09:30"), settings=SETTINGS)
-    assert later.abandoned == 5 and after.sent == []
-    async with any_db() as s:
-        statuses = set(
+async def invite_statuses(sessions: Sessions) -> list[str]:
+    """Statuses of the survey_invite rows, sorted."""
+    async with sessions() as s:
+        return sorted(
             await s.scalars(
                 select(ScheduledSend.status).where(ScheduledSend.entry_id == "survey_invite")
             )
         )
-    assert statuses == {"unknown"}
+
+
+async def kill_when(sessions: Sessions, task: asyncio.Task[Any], statuses: list[str]) -> None:
+    """Cancel ``task`` (the process dies) once the invites have these statuses."""
+    for _ in range(500):
+        if await invite_statuses(sessions) == statuses:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert await invite_statuses(sessions) == statuses
+
+
+async def five_invites_due(sessions: Sessions) -> None:
+    """Five people whose survey invite is due on 2027-05-01."""
+    async with sessions() as s:
+        for _ in range(5):
+            p = await add_person(s, enlisted="2026-02", discharge="2028-02")
+            await reschedule_person(s, p, now=at("2027-04-01"), tz=TZ)
+        await s.commit()
+
+
+async def test_kill_mid_send_never_duplicates(any_db: Sessions) -> None:
+    """Sends in flight at the kill become 'unknown' after the claim timeout, never resent."""
+    await five_invites_due(any_db)
+    stalling = StallingSender(ok=2, in_flight=True)
+    task = asyncio.create_task(tick(any_db, stalling, at("2027-05-01"), settings=SETTINGS))
+    await kill_when(any_db, task, ["sending"] * 3 + ["sent"] * 2)
+    assert stalling.hanging == 3
+    after = FakeSender()
+    restarted = await tick(any_db, after, at("2027-05-01", "09:01"), settings=SETTINGS)
+    assert restarted.sent == 0 and after.sent == []
+    later = await tick(any_db, after, at("2027-05-01", "09:30"), settings=SETTINGS)
+    assert (later.abandoned, later.released, later.sent) == (3, 0, 0) and after.sent == []
+    assert await invite_statuses(any_db) == ["sent"] * 2 + ["unknown"] * 3
     assert len({m.chat_id for m in stalling.sent}) == len(stalling.sent) == 2
+
+
+async def test_kill_before_the_send_sends_later_once(any_db: Sessions) -> None:
+    """Rows claimed but never tried at the kill go back to pending and are sent once."""
+    await five_invites_due(any_db)
+    stalling = StallingSender(ok=2, in_flight=False)
+    task = asyncio.create_task(tick(any_db, stalling, at("2027-05-01"), settings=SETTINGS))
+    await kill_when(any_db, task, ["claimed"] * 3 + ["sent"] * 2)
+    after = FakeSender()
+    restarted = await tick(any_db, after, at("2027-05-01", "09:01"), settings=SETTINGS)
+    assert restarted.sent == 0 and after.sent == []  # the claims may still be alive
+    later = await tick(any_db, after, at("2027-05-01", "09:30"), settings=SETTINGS)
+    assert (later.released, later.abandoned, later.sent) == (3, 0, 3)
+    assert await invite_statuses(any_db) == ["sent"] * 5
+    chats = [m.chat_id for m in stalling.sent + after.sent]
+    assert len(chats) == len(set(chats)) == 5
+
+
+class GatedSender(FakeSender):
+    """Holds every send before its turn until ``gate`` opens."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.waiting = 0
+
+    async def send_text(
+        self,
+        chat_id: int,
+        text: str,
+        reply_markup: InlineKeyboardMarkup | None = None,
+        *,
+        before_call: BeforeCall | None = None,
+    ) -> SendResult:
+        """Wait for the gate, then send as the fake sender does."""
+        self.waiting += 1
+        await self.gate.wait()
+        return await super().send_text(chat_id, text, reply_markup, before_call=before_call)
+
+
+async def test_slow_pass_whose_claim_was_released_sends_nothing(any_db: Sessions) -> None:
+    """A pass stuck past the claim timeout loses its claim: the rows go out once, by the other."""
+    await five_invites_due(any_db)
+    slow = GatedSender()
+    task = asyncio.create_task(tick(any_db, slow, at("2027-05-01"), settings=SETTINGS))
+    for _ in range(500):
+        if slow.waiting == 5:
+            break
+        await asyncio.sleep(0.01)
+    other = FakeSender()
+    result = await tick(any_db, other, at("2027-05-01", "09:30"), settings=SETTINGS)
+    assert (result.released, result.sent) == (5, 5)
+    slow.gate.set()
+    late = await asyncio.wait_for(task, 10)
+    assert late.sent == 0 and slow.sent == []
+    assert await invite_statuses(any_db) == ["sent"] * 5
+    assert len({m.chat_id for m in other.sent}) == 5
 
 
 async def test_two_schedulers_at_once_send_each_row_once(any_db: Sessions) -> None:

@@ -66,7 +66,7 @@ def _make_bot(settings: Settings) -> Any:
     return Bot(token)
 
 
-async def _tick(settings: Settings, now: datetime, dry_run: bool) -> None:
+async def _tick(settings: Settings, now: datetime, dry_run: bool, rate: float) -> None:
     """Run one pass and print what happened."""
     from bot.sending import Sender
     from bot.timeline import tick
@@ -75,7 +75,7 @@ async def _tick(settings: Settings, now: datetime, dry_run: bool) -> None:
     engine = create_engine(settings.database_url)
     bot = None if dry_run else _make_bot(settings)
     try:
-        sender = Sender(bot) if bot is not None else None
+        sender = Sender(bot, global_rate=rate) if bot is not None else None
         result = await tick(
             create_sessionmaker(engine), sender, now, dry_run=dry_run, settings=settings
         )
@@ -95,10 +95,13 @@ async def _tick(settings: Settings, now: datetime, dry_run: bool) -> None:
 def tick_command(
     now: str = typer.Option(..., "--now", help="as if at this time, e.g. 2027-05-01T09:00"),
     dry_run: bool = typer.Option(False, "--dry-run", help="print what would be sent; send none"),
+    rate: float = typer.Option(
+        25.0, "--rate", min=0.1, help="messages per second at most (Telegram allows about 30)"
+    ),
 ) -> None:
     """Run one scheduler pass as if at --now."""
     settings = _settings()
-    asyncio.run(_tick(settings, parse_now(now, settings), dry_run))
+    asyncio.run(_tick(settings, parse_now(now, settings), dry_run, rate))
 
 
 async def _kpi(settings: Settings, year: int) -> Any:

@@ -1,9 +1,17 @@
 """One scheduler pass (``tick``) and the loop that runs it (``run_scheduler``).
 
-Delivery is *at most once*: a row is claimed (status 'claimed', claim token, time) and committed
-before its message goes out, and marked sent/failed after. A claim whose result was never
-recorded (the process died mid-send) is not sent again: after ``claim_timeout`` it becomes
-'unknown'. Losing a reminder is better than sending the same one twice.
+Delivery is *at most once*, and a crash loses only the sends that were in flight:
+
+1. a small batch of due rows is claimed (status 'claimed', claim token, time) and committed right
+   before it is sent;
+2. right before each Bot API call (once the rate limits let it go) the row is marked 'sending'
+   under the batch's claim token, and that mark is committed;
+3. the result (sent/failed) is committed right after the call.
+
+After a crash, claims older than ``claim_timeout`` go back to 'pending' (never attempted: sent
+by a later pass), while 'sending' rows become 'unknown' (the message may or may not have gone
+out) and are never retried. Releasing a claim clears its token, so a slow pass whose claim was
+released cannot mark, and send, the row again.
 """
 
 from __future__ import annotations
@@ -34,7 +42,8 @@ from storage.people import bump_count
 log = logging.getLogger(__name__)
 
 DROPPED_KEY = "reminder_dropped"
-SEND_CHUNK = 50  # results are written after every chunk of sends
+SEND_BATCH = 50  # rows claimed at once, right before sending them: at most this many in flight
+DRY_RUN_LIMIT = 500  # rows a dry run lists
 
 
 @dataclass
@@ -58,6 +67,7 @@ class TickResult:
     dropped: int = 0
     skipped: int = 0
     failed: int = 0
+    released: int = 0
     abandoned: int = 0
     blocked: int = 0
     planned: list[PlannedSend] = field(default_factory=list)
@@ -67,13 +77,13 @@ class TickResult:
         return (
             f"created={self.created} sent={self.sent} held_quiet={self.held_quiet} "
             f"dropped={self.dropped} skipped={self.skipped} failed={self.failed} "
-            f"abandoned={self.abandoned} blocked={self.blocked}"
+            f"released={self.released} abandoned={self.abandoned} blocked={self.blocked}"
         )
 
 
 @dataclass
 class _Claimed:
-    """A claimed row with what is needed to send it."""
+    """A claimed row."""
 
     row_id: int
     person_id: int
@@ -81,8 +91,26 @@ class _Claimed:
 
 
 @dataclass
+class _Ready:
+    """A claimed row to send, with its person and schedule entry."""
+
+    row_id: int
+    person: Person
+    entry: Reminder
+
+
+@dataclass
+class _Batch:
+    """One claim: its token, how many rows it took and those to send."""
+
+    token: str
+    claimed: int
+    ready: list[_Ready]
+
+
+@dataclass
 class _Outcome:
-    """What happened to one claimed row."""
+    """What happened to one row that was sent or tried."""
 
     row_id: int
     status: str
@@ -120,15 +148,26 @@ def skip_reason(entry: Reminder | None, person: Person | None) -> str | None:
     return None
 
 
-async def _abandon_stale_claims(session: AsyncSession, now: datetime, max_age: timedelta) -> int:
-    """Claims older than ``max_age`` with no result become 'unknown' (never resent)."""
-    result: Any = await session.execute(
+async def _recover_stale_claims(
+    session: AsyncSession, now: datetime, max_age: timedelta, counts: TickResult
+) -> None:
+    """After a crash: claims never attempted go back to 'pending'; attempts without a recorded
+    result become 'unknown' (never resent)."""
+    stale = ScheduledSend.claimed_at < now - max_age
+    released: Any = await session.execute(
         update(ScheduledSend)
-        .where(ScheduledSend.status == "claimed", ScheduledSend.claimed_at < now - max_age)
-        .values(status="unknown", result="claim_expired")
+        .where(ScheduledSend.status == "claimed", stale)
+        .values(status="pending", claimed_at=None, claim_token=None)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    abandoned: Any = await session.execute(
+        update(ScheduledSend)
+        .where(ScheduledSend.status == "sending", stale)
+        .values(status="unknown", result="result_lost")
+        .execution_options(synchronize_session=False)
+    )
+    counts.released = int(released.rowcount or 0)
+    counts.abandoned = int(abandoned.rowcount or 0)
 
 
 async def _drop_overdue(session: AsyncSession, now: datetime) -> int:
@@ -164,9 +203,8 @@ async def _count_due(session: AsyncSession, now: datetime) -> int:
     )
 
 
-async def _claim(session: AsyncSession, now: datetime, limit: int) -> list[_Claimed]:
+async def _claim(session: AsyncSession, now: datetime, limit: int, token: str) -> list[_Claimed]:
     """Atomically claim up to ``limit`` due rows (SKIP LOCKED on PostgreSQL)."""
-    token = str(uuid.uuid4())
     ids = (
         select(ScheduledSend.id)
         .where(*_due_filter(now))
@@ -196,21 +234,96 @@ async def _people(session: AsyncSession, ids: Sequence[int]) -> dict[int, Person
     return {p.id: p for p in people}
 
 
-def _result_of(row: _Claimed, sent: SendResult) -> _Outcome:
+async def _claim_batch(
+    session: AsyncSession, schedule: Schedule, now: datetime, limit: int, counts: TickResult
+) -> _Batch:
+    """Claim the next due rows and, in the same transaction, skip those that must not be sent
+    (checked against the person as they are now); commit before anything is sent."""
+    token = str(uuid.uuid4())
+    claimed = await _claim(session, now, limit, token)
+    people = await _people(session, [c.person_id for c in claimed]) if claimed else {}
+    ready, skipped = [], []
+    for row in claimed:
+        entry = schedule.reminder(row.entry_id)
+        person = people.get(row.person_id)
+        reason = skip_reason(entry, person)
+        if reason is not None or entry is None or person is None:
+            skipped.append({"id": row.row_id, "status": "skipped", "result": reason})
+        else:
+            ready.append(_Ready(row.row_id, person, entry))
+    if skipped:
+        await session.execute(update(ScheduledSend), skipped)
+    await session.commit()
+    counts.skipped += len(skipped)
+    return _Batch(token, len(claimed), ready)
+
+
+def _result_of(row: _Ready, sent: SendResult) -> _Outcome:
     """The row's final status from the send result."""
     if sent.ok:
-        return _Outcome(row.row_id, "sent", f"message:{sent.message_id}", row.person_id)
+        return _Outcome(row.row_id, "sent", f"message:{sent.message_id}", row.person.id)
     if sent.blocked:
-        return _Outcome(row.row_id, "failed", "blocked", row.person_id, blocked=True)
-    return _Outcome(row.row_id, "failed", (sent.error or "error")[:64], row.person_id)
+        return _Outcome(row.row_id, "failed", "blocked", row.person.id, blocked=True)
+    return _Outcome(row.row_id, "failed", (sent.error or "error")[:64], row.person.id)
 
 
-async def _write_outcomes(
-    session: AsyncSession, outcomes: list[_Outcome], now: datetime, counts: TickResult
-) -> None:
-    """Mark rows sent/failed/skipped and people unreachable, then commit."""
+class _Journal:
+    """Commits the attempt marks and results of one batch. Sends run side by side: whoever
+    writes also writes what the others queued meanwhile, in the same commit."""
+
+    def __init__(self, session: AsyncSession, token: str, now: datetime, counts: TickResult):
+        self.session = session
+        self.token = token
+        self.now = now
+        self.counts = counts
+        self._lock = asyncio.Lock()
+        self._marks: list[int] = []
+        self._outcomes: list[_Outcome] = []
+        self._marked: set[int] = set()
+
+    async def mark_sending(self, row_id: int) -> bool:
+        """Mark the row 'sending' and commit; False when this pass no longer holds its claim."""
+        self._marks.append(row_id)
+        await self._flush()
+        return row_id in self._marked
+
+    async def record(self, outcome: _Outcome) -> None:
+        """Commit the row's result."""
+        self._outcomes.append(outcome)
+        await self._flush()
+
+    async def _flush(self) -> None:
+        """Write whatever is queued in one transaction."""
+        async with self._lock:
+            marks, self._marks = self._marks, []
+            outcomes, self._outcomes = self._outcomes, []
+            if not marks and not outcomes:
+                return  # an earlier writer took ours
+            marked: list[int] = []
+            if marks:
+                marked = list(
+                    await self.session.scalars(
+                        update(ScheduledSend)
+                        # the token, cleared when a stale claim is released, proves the claim
+                        .where(ScheduledSend.id.in_(marks), ScheduledSend.claim_token == self.token)
+                        .values(status="sending")
+                        .returning(ScheduledSend.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+            blocked = await _write_outcomes(self.session, outcomes, self.now)
+            await self.session.commit()
+        self._marked.update(marked)
+        for o in outcomes:
+            self.counts.sent += o.status == "sent"
+            self.counts.failed += o.status == "failed"
+        self.counts.blocked += blocked
+
+
+async def _write_outcomes(session: AsyncSession, outcomes: list[_Outcome], now: datetime) -> int:
+    """Mark rows sent/failed and people unreachable; how many people were newly blocked."""
     if not outcomes:
-        return
+        return 0
     params = [
         {
             "id": o.row_id,
@@ -222,55 +335,48 @@ async def _write_outcomes(
     ]
     await session.execute(update(ScheduledSend), params)
     blocked = sorted({o.person_id for o in outcomes if o.blocked})
-    if blocked:
-        await session.execute(
-            update(Person)
-            .where(Person.id.in_(blocked), Person.blocked_at.is_(None))
-            .values(blocked_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    await session.commit()
-    for o in outcomes:
-        counts.sent += o.status == "sent"
-        counts.failed += o.status == "failed"
-        counts.skipped += o.status == "skipped"
-    counts.blocked += len(blocked)
+    if not blocked:
+        return 0
+    result: Any = await session.execute(
+        update(Person)
+        .where(Person.id.in_(blocked), Person.blocked_at.is_(None))
+        .values(blocked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)
 
 
 async def _send_one(
-    sender: SenderProtocol, schedule: Schedule, row: _Claimed, person: Person | None
-) -> _Outcome:
-    """Check the row against the person now, then send it or skip it."""
-    entry = schedule.reminder(row.entry_id)
-    reason = skip_reason(entry, person)
-    if reason is not None or entry is None or person is None:
-        return _Outcome(row.row_id, "skipped", reason, row.person_id)
-    text = render_text(schedule, entry, person)
-    markup = entry_keyboard(schedule, entry, language_of(person))
-    try:
-        sent = await sender.send_text(person.chat_id, text, reply_markup=markup)
-    except Exception as exc:  # a bug in a sender must not leave the batch half-recorded
-        log.exception("sending reminder %s failed", row.row_id)
-        sent = SendResult(ok=False, error=f"{type(exc).__name__}"[:64])
-    return _result_of(row, sent)
+    sender: SenderProtocol, schedule: Schedule, journal: _Journal, row: _Ready
+) -> None:
+    """Send one row: the attempt is committed right before the call, the result right after."""
+    marked = False
+
+    async def mark() -> bool:
+        nonlocal marked
+        marked = await journal.mark_sending(row.row_id)
+        return marked
+
+    text = render_text(schedule, row.entry, row.person)
+    markup = entry_keyboard(schedule, row.entry, language_of(row.person))
+    sent = await sender.send_text(row.person.chat_id, text, reply_markup=markup, before_call=mark)
+    if marked:
+        await journal.record(_result_of(row, sent))
 
 
-async def _process_batch(
+async def _send_batch(
     session: AsyncSession,
     sender: SenderProtocol,
     schedule: Schedule,
-    claimed: list[_Claimed],
+    batch: _Batch,
     now: datetime,
     counts: TickResult,
 ) -> None:
-    """Send a claimed batch, chunk by chunk, recording results after each chunk."""
-    people = await _people(session, [c.person_id for c in claimed])
-    for start in range(0, len(claimed), SEND_CHUNK):
-        chunk = claimed[start : start + SEND_CHUNK]
-        outcomes = await asyncio.gather(
-            *(_send_one(sender, schedule, row, people.get(row.person_id)) for row in chunk)
-        )
-        await _write_outcomes(session, list(outcomes), now, counts)
+    """Send a claimed batch side by side (the sender keeps the rate limits)."""
+    journal = _Journal(session, batch.token, now, counts)
+    async with asyncio.TaskGroup() as group:
+        for row in batch.ready:
+            group.create_task(_send_one(sender, schedule, journal, row))
 
 
 async def _plan(
@@ -321,12 +427,13 @@ async def tick(
     now: datetime,
     *,
     dry_run: bool = False,
-    batch_size: int = 500,
+    batch_size: int = SEND_BATCH,
     settings: Settings | None = None,
     schedule: Schedule | None = None,
     claim_timeout: timedelta = timedelta(minutes=10),
 ) -> TickResult:
-    """One scheduler pass as if at ``now``: keep rows current, drop overdue, send what is due."""
+    """One scheduler pass as if at ``now``: keep rows current, recover stale claims, drop
+    overdue rows, then send what is due, ``batch_size`` rows claimed at a time."""
     settings = settings or get_settings()
     schedule = schedule or get_schedule()
     now = as_utc(now)
@@ -334,25 +441,22 @@ async def tick(
     quiet = is_quiet(now, tz, parse_clock(settings.quiet_start), parse_clock(settings.quiet_end))
     async with session_factory() as session:
         if dry_run:
-            return await _dry_run(session, schedule, now, quiet, batch_size)
+            return await _dry_run(session, schedule, now, quiet, DRY_RUN_LIMIT)
         if sender is None:
             raise ValueError("a sender is needed unless dry_run=True")
         counts = TickResult()
         synced = await backfill_if_changed(session, now=now, schedule=schedule, tz=tz)
         counts.created, counts.skipped = synced.created, synced.skipped
-        counts.abandoned = await _abandon_stale_claims(session, now, claim_timeout)
+        await _recover_stale_claims(session, now, claim_timeout, counts)
         counts.dropped = await _drop_overdue(session, now)
         await session.commit()
         if quiet:
             counts.held_quiet = await _count_due(session, now)
             return counts
         while True:
-            claimed = await _claim(session, now, batch_size)
-            await session.commit()
-            if not claimed:
-                break
-            await _process_batch(session, sender, schedule, claimed, now, counts)
-            if len(claimed) < batch_size:
+            batch = await _claim_batch(session, schedule, now, batch_size, counts)
+            await _send_batch(session, sender, schedule, batch, now, counts)
+            if batch.claimed < batch_size:
                 break
     return counts
 
@@ -370,7 +474,13 @@ async def run_scheduler(
     while not stop_event.is_set():
         try:
             result = await tick(session_factory, sender, utcnow(), settings=settings)
-            if result.sent or result.dropped or result.failed or result.abandoned:
+            if (
+                result.sent
+                or result.dropped
+                or result.failed
+                or result.released
+                or result.abandoned
+            ):
                 log.info("scheduler tick: %s", result.summary())
         except Exception:
             log.exception("scheduler tick failed; trying again in %ss", interval)

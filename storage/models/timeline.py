@@ -32,7 +32,9 @@ class Outcome(Base):
 class ScheduledSend(Base):
     """One due reminder for one person and one schedule entry (unique per pair).
 
-    status: pending → claimed → sent | failed | unknown (claimed, result never recorded);
+    status: pending → claimed (in a batch about to be sent) → sending (committed right before
+            the Bot API call) → sent | failed; a stale 'claimed' goes back to pending (never
+            tried), a stale 'sending' becomes unknown (result never recorded; never resent);
             or skipped (not relevant when created, or its condition was false at send time);
             or dropped (overdue after downtime, past its relevance window).
     """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
@@ -45,7 +45,7 @@ async def error_handler(event: ErrorEvent, bot: Bot) -> None:
                 "Bạn thử lại nhé, hoặc gõ /survey để tiếp tục."
             ),
         )
-    except Exception:  # the apology itself failed; nothing more to do
+    except TelegramAPIError:  # the apology itself failed (network, blocked): nothing more to do
         log.warning("could not tell user %s about the error", user.id)
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from admin import auth
 from admin.audit import audit
 from admin.auth import Principal
+from admin.dashboard import Dashboard, dashboard
 from admin.deps import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -21,7 +22,6 @@ from admin.deps import (
     csrf_checked,
     now,
 )
-from admin.queries import Dashboard, dashboard
 from admin.security import (
     hash_password_async,
     new_token,

@@ -57,6 +57,12 @@ def set_cookie(request: Request, response: Response, name: str, value: str, **kw
     )
 
 
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie for a new session, valid as long as the session may last."""
+    max_age = int(auth.SESSION_ABSOLUTE.total_seconds())
+    set_cookie(request, response, SESSION_COOKIE, token, path="/", max_age=max_age)
+
+
 def _login_page(request: Request, status: int = 200, error: str = "", nxt: str = "/") -> Response:
     token = new_token(24)
     resp = render(request, "login.html", status, login_csrf=token, error=error, next=nxt)
@@ -93,14 +99,7 @@ async def login_submit(
     await auth.purge_expired(db, at)
     await db.commit()
     resp = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(
-        request,
-        resp,
-        SESSION_COOKIE,
-        token,
-        path="/",
-        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
-    )
+    _set_session_cookie(request, resp, token)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
 
@@ -168,14 +167,7 @@ async def password_submit(
     )
     await db.commit()
     resp = render(request, "password.html", done=True)
-    set_cookie(
-        request,
-        resp,
-        SESSION_COOKIE,
-        token,
-        path="/",
-        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
-    )
+    _set_session_cookie(request, resp, token)
     return resp
 
 

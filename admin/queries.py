@@ -2,67 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, distinct, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from admin.auth import Principal
-from admin.scope import aggregate_filter, people_filter
-from bot.reporting import labels
-from bot.reporting.kpi import KpiReport, compute_kpis
+from admin.scope import people_filter
 from storage.models.admin import AdminUser, CallbackRequest
 from storage.models.core import Answer, Person, SurveyResponse, TradePreference
 from storage.models.timeline import Outcome
 
-T = TypeVar("T")
-
 PAGE_SIZE = 25
 YES_JSON = ('"yes"', "true")
-
-
-@dataclass
-class Kpi:
-    """One KPI: numerator over denominator against a target share."""
-
-    key: str
-    numerator: int
-    denominator: int
-    target: float | None
-
-    @property
-    def share(self) -> float:
-        """numerator / denominator (0 when there is no denominator)."""
-        return self.numerator / self.denominator if self.denominator else 0.0
-
-    @property
-    def met(self) -> bool:
-        """Whether the target is reached."""
-        return self.target is None or (self.denominator > 0 and self.share >= self.target)
-
-
-@dataclass
-class Dashboard:
-    """Everything the dashboard shows."""
-
-    total: int
-    started: int
-    consented: int
-    completed: int
-    sharing: int
-    callbacks_open: int
-    by_year: list[tuple[int | None, int, int]]
-    by_commune: list[tuple[str | None, int, int]]
-    top_trades: list[tuple[str, int, int]]
-    kpi_year: int
-    kpis: list[Kpi]
-    years: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -121,12 +76,17 @@ def people_conditions(principal: Principal, pq: PeopleQuery) -> list[ColumnEleme
     return conds
 
 
+async def count_people(db: AsyncSession, *conds: ColumnElement[bool]) -> int:
+    """How many people meet the conditions."""
+    return int(await db.scalar(select(func.count()).select_from(Person).where(*conds)) or 0)
+
+
 async def list_people(
     db: AsyncSession, principal: Principal, pq: PeopleQuery
 ) -> tuple[list[Person], int]:
     """One page of people (newest first) and the total count."""
     conds = people_conditions(principal, pq)
-    total = int(await db.scalar(select(func.count()).select_from(Person).where(*conds)) or 0)
+    total = await count_people(db, *conds)
     size = max(1, min(pq.page_size, 200))
     stmt = (
         select(Person)
@@ -189,7 +149,7 @@ async def outcomes_of(db: AsyncSession, person_id: int) -> list[Outcome]:
 # --------------------------------------------------------------------------- call-backs
 
 
-def _wants_call_ids() -> Any:
+def wants_call_ids() -> Any:
     """Person ids whose latest survey response answers ``wants_call`` with yes."""
     newer = aliased(SurveyResponse)
     latest = (
@@ -210,7 +170,7 @@ def _wants_call_ids() -> Any:
 
 def callback_conditions(principal: Principal) -> list[ColumnElement[bool]]:
     """Which call-back requests the principal sees (counsellors: theirs and unassigned)."""
-    conds: list[ColumnElement[bool]] = [Person.id.in_(_wants_call_ids())]
+    conds: list[ColumnElement[bool]] = [Person.id.in_(wants_call_ids())]
     if principal.role == "counsellor":
         conds += [
             Person.erased_at.is_(None),
@@ -258,173 +218,3 @@ async def counsellors(db: AsyncSession) -> list[AdminUser]:
     """Active counsellor accounts."""
     stmt = select(AdminUser).where(AdminUser.role == "counsellor", AdminUser.active.is_(True))
     return list((await db.scalars(stmt.order_by(AdminUser.username))).all())
-
-
-# --------------------------------------------------------------------------- dashboard
-
-
-async def _count(db: AsyncSession, *conds: ColumnElement[bool]) -> int:
-    return int(await db.scalar(select(func.count()).select_from(Person).where(*conds)) or 0)
-
-
-async def _started(db: AsyncSession, scope: ColumnElement[bool]) -> int:
-    started = Person.id.in_(select(SurveyResponse.person_id))
-    return int(await db.scalar(select(func.count()).select_from(Person).where(scope, started)) or 0)
-
-
-@dataclass
-class _Grouped:
-    """Counts per (year of discharge, commune) folded into totals, per year and per commune."""
-
-    totals: dict[str, int]
-    by_year: list[tuple[int | None, int, int]]
-    by_commune: list[tuple[str | None, int, int]]
-
-
-async def _grouped(db: AsyncSession, scope: ColumnElement[bool]) -> _Grouped:
-    """One scan of people grouped by year and commune instead of one query per chart."""
-    year = func.extract("year", Person.discharge_month)
-    stmt = (
-        select(
-            year,
-            Person.home_commune_code,
-            func.count(),
-            func.count(Person.consent_at),
-            func.count(Person.survey_completed_at),
-            func.sum(case((Person.consent_sharing.is_(True), 1), else_=0)),
-        )
-        .where(scope)
-        .group_by(year, Person.home_commune_code)
-    )
-    totals = {"total": 0, "consented": 0, "completed": 0, "sharing": 0}
-    years: dict[int | None, list[int]] = {}
-    communes: dict[str | None, list[int]] = {}
-    for y, code, n, cons, comp, share in (await db.execute(stmt)).all():
-        key = int(y) if y is not None else None
-        for name, value in (("total", n), ("consented", cons), ("completed", comp)):
-            totals[name] += int(value or 0)
-        totals["sharing"] += int(share or 0)
-        for bucket, k in ((years, key), (communes, code)):
-            acc = bucket.setdefault(k, [0, 0])  # type: ignore[arg-type]
-            acc[0] += int(n)
-            acc[1] += int(comp or 0)
-    by_year = sorted(
-        ((y, a, b) for y, (a, b) in years.items()), key=lambda r: (r[0] is None, r[0] or 0)
-    )
-    by_commune = sorted(((c, a, b) for c, (a, b) in communes.items()), key=lambda r: -r[1])
-    return _Grouped(totals, by_year, by_commune)
-
-
-async def _top_trades(
-    db: AsyncSession, scope: ColumnElement[bool], limit: int = 10
-) -> list[tuple[str, int, int]]:
-    first = func.sum(case((TradePreference.rank == 1, 1), else_=0))
-    stmt = (
-        select(TradePreference.trade_code, func.count(distinct(TradePreference.person_id)), first)
-        .join(Person, Person.id == TradePreference.person_id)
-        .where(scope)
-        .group_by(TradePreference.trade_code)
-        .order_by(func.count(distinct(TradePreference.person_id)).desc())
-        .limit(limit)
-    )
-    return [(c, int(n), int(f or 0)) for c, n, f in (await db.execute(stmt)).all()]
-
-
-def _kpi_rows(report: KpiReport) -> list[Kpi]:
-    """The report's indicators as dashboard and API rows, led by the number of returnees."""
-    rows = [Kpi("returnees", report.total, report.total, None)]
-    rows += [Kpi(ln.key, ln.count, ln.base, ln.target) for ln in report.lines()]
-    return rows
-
-
-async def kpis(db: AsyncSession, principal: Principal, year: int, tz: ZoneInfo) -> list[Kpi]:
-    """The plan's indicators (``bot.reporting.kpi``) for ``year``, for the principal's people."""
-    report = await compute_kpis(db, year=year, tz=tz, scope=aggregate_filter(principal))
-    return _kpi_rows(report)
-
-
-async def _open_callbacks(db: AsyncSession, scope: ColumnElement[bool]) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Person)
-        .outerjoin(CallbackRequest, CallbackRequest.person_id == Person.id)
-        .where(Person.id.in_(_wants_call_ids()), CallbackRequest.done_at.is_(None), scope)
-    )
-    return int(await db.scalar(stmt) or 0)
-
-
-async def dashboard(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    principal: Principal,
-    year: int | None,
-    *,
-    tz: ZoneInfo,
-    today: date,
-) -> Dashboard:
-    """All dashboard figures under the principal's scope (queries run side by side).
-
-    Without ``year``, the latest year of discharge, or ``today``'s (a local date in ``tz``).
-    """
-    scope = aggregate_filter(principal)
-
-    async def run(fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        async with sessionmaker() as db:
-            return await fn(db)
-
-    if year is None:
-        latest = await run(
-            lambda db: db.scalar(select(func.max(Person.discharge_month)).where(scope))
-        )
-        year = latest.year if isinstance(latest, date) else today.year
-    kpi_year = year
-    grouped, started, top, open_cb, rows = await asyncio.gather(
-        run(lambda db: _grouped(db, scope)),
-        run(lambda db: _started(db, scope)),
-        run(lambda db: _top_trades(db, scope)),
-        run(lambda db: _open_callbacks(db, scope)),
-        run(lambda db: kpis(db, principal, kpi_year, tz)),
-    )
-    years = sorted({y for y, _, _ in grouped.by_year if y is not None} | {kpi_year})
-    t = grouped.totals
-    return Dashboard(
-        total=t["total"],
-        started=started,
-        consented=t["consented"],
-        completed=t["completed"],
-        sharing=t["sharing"],
-        callbacks_open=open_cb,
-        by_year=grouped.by_year,
-        by_commune=grouped.by_commune,
-        top_trades=top,
-        kpi_year=kpi_year,
-        kpis=rows,
-        years=years,
-    )
-
-
-async def export_trade_counts(db: AsyncSession, flt: Any, lang: str = "vi") -> list[Any]:
-    """Per-trade counts of an export filter.
-
-    Same figures as ``bot.reporting.exports.list_by_trade``, but safe with a trade filter (there the
-    filter's EXISTS on trade_preferences is auto-correlated away by the outer join).
-    """
-    from bot.reporting import exports
-
-    if flt.trade_codes is None:
-        return await exports.list_by_trade(db, flt, lang=lang)
-    chosen = select(Person.id).where(*exports.person_conditions(flt))
-    first = case((TradePreference.rank == 1, TradePreference.person_id))
-    stmt = (
-        select(
-            TradePreference.trade_code,
-            func.count(distinct(TradePreference.person_id)),
-            func.count(distinct(first)),
-        )
-        .where(TradePreference.person_id.in_(chosen), TradePreference.rank.between(1, 3))
-        .group_by(TradePreference.trade_code)
-    )
-    rows = [
-        exports.TradeCount(code, labels.trade_name(code, lang), int(count), int(first_count))
-        for code, count, first_count in (await db.execute(stmt)).all()
-    ]
-    return sorted(rows, key=lambda r: (-r[2], -r[3], r[1], r[0]))

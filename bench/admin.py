@@ -214,7 +214,8 @@ async def _export_child(db_path: Path, out_path: Path) -> None:
     from sqlalchemy.pool import NullPool
 
     from bot.config import get_settings
-    from bot.reporting.exports import ExportFilter, write_xlsx
+    from bot.reporting.exports import write_xlsx
+    from bot.reporting.preferences import ExportFilter
     from storage.db import create_engine as create_async
     from storage.db import create_sessionmaker
 

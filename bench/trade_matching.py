@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.matching.trades import MatchResult, TradeMatcher, load_trades  # noqa: E402
+from bot.matching.catalog import load_trades  # noqa: E402
+from bot.matching.trades import MatchResult, TradeMatcher  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "trade_inputs.csv"
 TOP1_BAR = 0.95

@@ -15,7 +15,7 @@ from bot.content_loading import ContentError, ContentProblem
 # (module, function) loading one content file each; every loader raises ContentError.
 LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.survey", "reload_survey"),
-    ("bot.matching.trades", "load_trades"),
+    ("bot.matching.catalog", "load_trades"),
     ("bot.quiz", "load_quiz"),
     ("bot.timeline", "check_content"),
 )

@@ -13,10 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.content_loading import CONTENT_DIR, Localized, load_yaml, validate_model
-from bot.matching.trades import Trade, TradeCatalog
+from bot.matching.catalog import RIASEC, Trade, TradeCatalog
 
 QUIZ_PATH = CONTENT_DIR / "quiz.yaml"
-RIASEC = "RIASEC"
 Area = Literal["R", "I", "A", "S", "E", "C"]
 # Weights by position in an interest code ("RCI": R counts 3, C 2, I 1), for people and trades.
 POSITION_WEIGHTS = (3, 2, 1)

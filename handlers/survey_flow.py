@@ -19,8 +19,9 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.matching.catalog import load_trades
 from bot.matching.communes import CommuneMatcher
-from bot.matching.trades import TradeMatcher, load_trades
+from bot.matching.trades import TradeMatcher
 from bot.quiz import Quiz, load_quiz, recommend
 from bot.reporting import labels
 from bot.survey import (

@@ -24,7 +24,8 @@ from typer.testing import CliRunner
 from bot.cli.export import export_app
 from bot.config import get_settings
 from bot.reporting import labels
-from bot.reporting.exports import (
+from bot.reporting.exports import stream_csv, stream_xlsx, write_csv, write_xlsx
+from bot.reporting.preferences import (
     PREFERENCE_COLUMNS,
     CommuneCount,
     ExportFilter,
@@ -33,10 +34,6 @@ from bot.reporting.exports import (
     iter_preference_rows,
     list_by_commune,
     list_by_trade,
-    stream_csv,
-    stream_xlsx,
-    write_csv,
-    write_xlsx,
 )
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import upgrade, upgrade_async
@@ -505,7 +502,7 @@ async def test_export_on_postgresql(tmp_path: Path) -> None:
 
 async def test_list_by_trade_with_a_trade_filter(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The institution view: counts by trade among people who chose one of its trades."""
-    from bot.reporting.exports import ExportFilter, list_by_trade
+    from bot.reporting.preferences import ExportFilter, list_by_trade
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade_async
     from tests.factories import make_person

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.content_loading import ContentError
-from bot.matching.trades import load_trades
+from bot.matching.catalog import load_trades
 from bot.quiz import (
     QUIZ_PATH,
     Quiz,

@@ -252,7 +252,7 @@ async def test_refusing_consent_stores_only_a_count(running_bot: RunningBot) -> 
 async def test_completed_survey_is_exported_and_delete_me_removes_it(
     running_bot: RunningBot,
 ) -> None:
-    from bot.reporting.exports import PREFERENCE_COLUMNS, ExportFilter, iter_preference_rows
+    from bot.reporting.preferences import PREFERENCE_COLUMNS, ExportFilter, iter_preference_rows
 
     user = running_bot.emu.user(2013, first_name="L", language_code="vi")
     await run_to_trades(user, name="Lộc Văn Lâm")

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from bot.cli.matching import communes_app, trades_app
 from bot.content_loading import ContentError
-from bot.matching.trades import TradeMatcher, canon_tokens, load_trades
+from bot.matching.catalog import load_trades
+from bot.matching.spelling import canon_tokens
+from bot.matching.trades import TradeMatcher
 from bot.textnorm import fold, is_syllable, tokens
 
 DATA = Path(__file__).parent / "data" / "trade_inputs.csv"

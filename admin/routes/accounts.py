@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -41,6 +41,14 @@ async def _accounts_page(request: Request, db: Db, status: int = 200, **ctx: obj
     )
 
 
+async def _record(
+    request: Request, db: Db, user: Principal, action: str, detail: dict[str, Any]
+) -> None:
+    """Audit the change and commit it."""
+    await audit(db, actor=user.actor, action=action, detail=detail, ip=client_ip(request))
+    await db.commit()
+
+
 @router.get("/accounts")
 async def accounts_page(
     request: Request, db: Db, user: Annotated[Principal, Depends(allowed("accounts"))]
@@ -72,10 +80,7 @@ async def account_create(
         "communes": account.communes,
         "trades": account.trades,
     }
-    await audit(
-        db, actor=user.actor, action="account.created", detail=detail, ip=client_ip(request)
-    )
-    await db.commit()
+    await _record(request, db, user, "account.created", detail)
     return RedirectResponse("/accounts", status_code=303)
 
 
@@ -106,10 +111,7 @@ async def account_change(
         account.locked_until, account.failed_logins = None, 0
         await auth.end_user_sessions(db, account.id)
     detail = {"username": account.username}
-    await audit(
-        db, actor=user.actor, action=f"account.{action}", detail=detail, ip=client_ip(request)
-    )
-    await db.commit()
+    await _record(request, db, user, f"account.{action}", detail)
     if temp:
         return await _accounts_page(request, db, reset_for=account.username, temp_password=temp)
     return RedirectResponse("/accounts", status_code=303)
@@ -137,10 +139,7 @@ async def api_client_create(
         "communes": client.communes,
         "trades": client.trades,
     }
-    await audit(
-        db, actor=user.actor, action="api_client.created", detail=detail, ip=client_ip(request)
-    )
-    await db.commit()
+    await _record(request, db, user, "api_client.created", detail)
     return await _accounts_page(request, db, new_client=client.name, new_token=token)
 
 
@@ -157,14 +156,7 @@ async def api_client_change(
     if client is None:
         raise HTTPException(status_code=404)
     client.active = action == "activate"
-    await audit(
-        db,
-        actor=user.actor,
-        action=f"api_client.{action}",
-        detail={"client": client.name},
-        ip=client_ip(request),
-    )
-    await db.commit()
+    await _record(request, db, user, f"api_client.{action}", {"client": client.name})
     return RedirectResponse("/accounts", status_code=303)
 
 

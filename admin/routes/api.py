@@ -8,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
+from admin.dashboard import kpis
 from admin.deps import Client, Db, now
-from admin.queries import PeopleQuery, get_person, kpis, list_people, preferences_of
+from admin.queries import PeopleQuery, get_person, list_people, preferences_of
 from admin.scope import can
 from bot.reporting import labels
 from storage.models.core import Person

@@ -12,11 +12,10 @@ from fastapi.responses import Response, StreamingResponse
 from admin.audit import audit
 from admin.auth import Principal
 from admin.deps import Db, allowed, allowed_post, client_ip, now
-from admin.queries import export_trade_counts
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import commune_scope, limit_codes
 from admin.web import lang_of, render
-from bot.reporting import exports
+from bot.reporting import exports, preferences
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,7 +35,7 @@ def scoped_filter(
     date_from: str = "",
     date_to: str = "",
     completed_only: bool = True,
-) -> exports.ExportFilter:
+) -> preferences.ExportFilter:
     """The export filter asked for, cut down to what the user may export."""
     communes = [c for c in communes if c]
     trades = [t for t in trades if t]
@@ -45,7 +44,7 @@ def scoped_filter(
     if user.role == "institution":
         trade_codes = [t for t in trades if t in user.trades] if trades else list(user.trades)
         sharing = True
-    return exports.ExportFilter(
+    return preferences.ExportFilter(
         tz=tz,
         commune_codes=limit_codes(communes, commune_scope(user)),
         date_from=_day(date_from),
@@ -73,9 +72,9 @@ async def exports_page(
     return render(
         request,
         "exports.html",
-        count=await exports.count_preference_rows(db, flt),
-        by_commune=await exports.list_by_commune(db, flt),
-        by_trade=await export_trade_counts(db, flt, lang_of(request)),
+        count=await preferences.count_preference_rows(db, flt),
+        by_commune=await preferences.list_by_commune(db, flt),
+        by_trade=await preferences.list_by_trade(db, flt, lang=lang_of(request)),
         communes=_commune_choices(user),
         trades=_trade_choices(),
         chosen_communes=set(commune),
@@ -107,7 +106,7 @@ async def export_download(
         date_to,
         completed_only,
     )
-    rows = await exports.count_preference_rows(db, flt)
+    rows = await preferences.count_preference_rows(db, flt)
     await audit(
         db,
         actor=user.actor,

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from admin import auth
 from admin.audit import audit
 from admin.auth import Principal
+from admin.dashboard import Dashboard, dashboard
 from admin.deps import (
     LANG_COOKIE,
     LOGIN_CSRF_COOKIE,
@@ -21,7 +22,6 @@ from admin.deps import (
     csrf_checked,
     now,
 )
-from admin.queries import Dashboard, dashboard
 from admin.security import (
     hash_password_async,
     new_token,
@@ -55,6 +55,12 @@ def set_cookie(request: Request, response: Response, name: str, value: str, **kw
         secure=bool(request.app.state.settings.cookie_secure),
         **kw,
     )
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
+    """The session cookie for a new session, valid as long as the session may last."""
+    max_age = int(auth.SESSION_ABSOLUTE.total_seconds())
+    set_cookie(request, response, SESSION_COOKIE, token, path="/", max_age=max_age)
 
 
 def _login_page(request: Request, status: int = 200, error: str = "", nxt: str = "/") -> Response:
@@ -93,14 +99,7 @@ async def login_submit(
     await auth.purge_expired(db, at)
     await db.commit()
     resp = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(
-        request,
-        resp,
-        SESSION_COOKIE,
-        token,
-        path="/",
-        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
-    )
+    _set_session_cookie(request, resp, token)
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
 
@@ -168,14 +167,7 @@ async def password_submit(
     )
     await db.commit()
     resp = render(request, "password.html", done=True)
-    set_cookie(
-        request,
-        resp,
-        SESSION_COOKIE,
-        token,
-        path="/",
-        max_age=int(auth.SESSION_ABSOLUTE.total_seconds()),
-    )
+    _set_session_cookie(request, resp, token)
     return resp
 
 

@@ -8,7 +8,7 @@ import sys
 
 import typer
 
-from bot.config import Settings, SettingsError, get_settings
+from bot.cli.common import settings_or_exit
 
 app = typer.Typer(help="xuatngu: career counselling bot for young people returning from service.")
 db_app = typer.Typer(help="Database schema.")
@@ -17,21 +17,13 @@ app.add_typer(db_app, name="db")
 app.add_typer(content_app, name="content")
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def run() -> None:
     """Start the bot (long polling), the scheduler and the admin backend in one process."""
     from bot.app import run as run_app
     from bot.content_loading import ContentError
 
-    settings = _settings()
+    settings = settings_or_exit()
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -52,7 +44,7 @@ def db_upgrade(revision: str = typer.Argument("head", help="target revision")) -
     """Apply pending database migrations."""
     from storage.migrate import upgrade
 
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(settings.database_url, revision)
     typer.echo(f"Database at revision {revision}.")
 

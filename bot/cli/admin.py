@@ -11,21 +11,14 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, SettingsError, get_settings
+from bot.cli.common import settings_or_exit
+from bot.config import Settings
 
 admin_app = typer.Typer(
     help="Admin backend: accounts, API tokens, web server.", no_args_is_help=True
 )
 T = TypeVar("T")
 ROLE_HELP = "admin | provincial | commune | counsellor | institution | viewer"
-
-
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -71,7 +64,7 @@ def create_user_cmd(
     from admin.accounts import AccountError, create_user
     from admin.audit import audit
 
-    settings = _settings()
+    settings = settings_or_exit()
     password = _read_password(password_stdin)
 
     async def work(session: AsyncSession) -> str:
@@ -104,7 +97,7 @@ def create_token_cmd(
     from admin.accounts import AccountError, create_api_client
     from admin.audit import audit
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def work(session: AsyncSession) -> str:
         client, token = await create_api_client(session, name, role, commune, trade, "cli")
@@ -125,7 +118,7 @@ def list_users_cmd() -> None:
     """List admin accounts."""
     from storage.models.admin import AdminUser
 
-    settings = _settings()
+    settings = settings_or_exit()
 
     async def work(session: AsyncSession) -> list[AdminUser]:
         return list((await session.scalars(select(AdminUser).order_by(AdminUser.username))).all())
@@ -148,7 +141,7 @@ def serve_cmd(
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
 
-    settings = _settings()
+    settings = settings_or_exit()
     upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     app = create_app(settings, create_sessionmaker(engine))

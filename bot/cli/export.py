@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import SettingsError, get_settings
 from bot.reporting import exports, labels
+from bot.reporting.preferences import ExportFilter, count_preference_rows
 from storage.db import create_engine, create_sessionmaker
 from storage.migrate import alembic_config
 
@@ -164,9 +165,7 @@ def _progress_bar(total: int) -> tuple[AbstractContextManager[Any], Any]:
     return bar, bar.add_task("Exporting", total=total)
 
 
-async def run_preferences_export(
-    database_url: str, flt: exports.ExportFilter, fmt: str, part: Path
-) -> int:
+async def run_preferences_export(database_url: str, flt: ExportFilter, fmt: str, part: Path) -> int:
     """Check the database, then write the export to ``part``; returns rows written."""
     if _sqlite_file_missing(database_url):
         raise ExportUsageError(
@@ -177,7 +176,7 @@ async def run_preferences_export(
     try:
         await _check_database(engine, database_url)
         async with create_sessionmaker(engine)() as session:
-            total = await exports.count_preference_rows(session, flt)
+            total = await count_preference_rows(session, flt)
             context, task = _progress_bar(total)
             with context as bar:
 
@@ -229,7 +228,7 @@ def preferences(
         end = parse_cli_date(date_to, "--to") if date_to else None
         if start and end and start > end:
             raise ExportUsageError(f"--from {date_from} is after --to {date_to}; swap them")
-        flt = exports.ExportFilter(
+        flt = ExportFilter(
             tz=settings.tz,
             commune_codes=resolve_communes(commune, settings.province_code) if commune else None,
             date_from=start,

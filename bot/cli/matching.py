@@ -11,8 +11,9 @@ from functools import lru_cache
 
 import typer
 
+from bot.matching.catalog import load_trades
 from bot.matching.communes import CommuneMatcher
-from bot.matching.trades import TradeMatcher, load_trades
+from bot.matching.trades import TradeMatcher
 
 trades_app = typer.Typer(help="Match free text to the trade catalog.", no_args_is_help=True)
 communes_app = typer.Typer(

@@ -1,4 +1,4 @@
-"""The trade catalog (``content/trades.yaml``) and a fuzzy matcher for what people type.
+"""A fuzzy matcher for the trades people type (catalog: :mod:`bot.matching.catalog`).
 
 How :meth:`TradeMatcher.match` works, in order:
 
@@ -22,45 +22,25 @@ How :meth:`TradeMatcher.match` works, in order:
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
-from bot.content_loading import (
-    CONTENT_DIR,
-    ContentError,
-    ContentProblem,
-    Localized,
-    line_for,
-    load_yaml,
-    validate_model,
+from bot.matching.catalog import TradeCatalog
+from bot.matching.spelling import (
+    FILLERS,
+    ONLY_QUESTION_MARKS,
+    UNKNOWN_WORDS,
+    canon_tokens,
+    negated,
+    says_unknown,
+    variants,
 )
-from bot.textnorm import fold, is_syllable
-
-TRADES_PATH = CONTENT_DIR / "trades.yaml"
-
-TradeGroup = Literal[
-    "transport",
-    "mechanics",
-    "electrical",
-    "construction",
-    "it",
-    "creative",
-    "hospitality",
-    "services",
-    "business",
-    "languages",
-    "agriculture",
-    "security",
-]
-RIASEC = "RIASEC"
+from bot.textnorm import is_syllable
 
 # --------------------------------------------------------------------------- thresholds
 # Tuned on tests/data/trade_inputs.csv (see bench/trade_matching.py). Scores are 0-100.
@@ -88,117 +68,6 @@ FUZZY_PENALTY = 4.0
 Decision = Literal["accept", "ask", "none", "unknown"]
 
 
-# =========================================================================== catalog
-
-
-class Trade(BaseModel):
-    """One trade of the catalog."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,31}$")
-    name: Localized
-    group: TradeGroup
-    riasec: str
-    synonyms: list[str] = Field(default_factory=list)
-    exact: list[str] = Field(default_factory=list)
-
-    @field_validator("riasec")
-    @classmethod
-    def _valid_riasec(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not 1 <= len(value) <= 3 or any(ch not in RIASEC for ch in value):
-            raise ValueError("must be 1-3 letters of R, I, A, S, E, C")
-        if len(set(value)) != len(value):
-            raise ValueError("must not repeat a letter")
-        return value
-
-    @field_validator("synonyms", "exact")
-    @classmethod
-    def _words_fold(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not fold(str(value)):
-                raise ValueError(f"{value!r} has no letters or digits")
-        return [str(v) for v in values]
-
-    def name_in(self, lang: str) -> str:
-        """The name in ``lang`` ("vi" or "en"; anything else gives Vietnamese)."""
-        return self.name.get(lang)
-
-
-class TradeCatalog(BaseModel):
-    """All trades, in file order."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    trades: list[Trade] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _unique_codes(self) -> TradeCatalog:
-        seen: set[str] = set()
-        for trade in self.trades:
-            if trade.code in seen:
-                raise ValueError(f"duplicate trade code {trade.code!r}")
-            seen.add(trade.code)
-        return self
-
-    def __iter__(self) -> Iterator[Trade]:  # type: ignore[override]
-        return iter(self.trades)
-
-    def __len__(self) -> int:
-        return len(self.trades)
-
-    def __contains__(self, code: object) -> bool:
-        return any(t.code == code for t in self.trades)
-
-    def get(self, code: str) -> Trade | None:
-        """The trade with this code, or None."""
-        return next((t for t in self.trades if t.code == code), None)
-
-    def codes(self) -> list[str]:
-        """All trade codes in file order."""
-        return [t.code for t in self.trades]
-
-    def by_group(self, group: str) -> list[Trade]:
-        """Trades of one group, in file order."""
-        return [t for t in self.trades if t.group == group]
-
-
-def _duplicate_code_problems(data: Any, path: Path) -> list[ContentProblem]:
-    """Duplicate codes in raw YAML data, each named with its line."""
-    items = data.get("trades") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        return []
-    problems: list[ContentProblem] = []
-    first_line: dict[str, int | None] = {}
-    for i, item in enumerate(items):
-        code = item.get("code") if isinstance(item, dict) else None
-        if not isinstance(code, str):
-            continue
-        line = line_for(data, ("trades", i, "code"))
-        if code in first_line:
-            reason = (
-                f"trades.{i}.code: duplicate trade code {code!r} (first at line {first_line[code]})"
-            )
-            problems.append(ContentProblem(path, line, reason))
-        else:
-            first_line[code] = line
-    return problems
-
-
-def load_trades(path: Path | None = None) -> TradeCatalog:
-    """Load and validate the trade catalog; problems raise ContentError naming file:line."""
-    path = path or TRADES_PATH
-    data = load_yaml(path)
-    problems = _duplicate_code_problems(data, path)
-    if problems:
-        raise ContentError(problems)
-    return validate_model(TradeCatalog, data, path)
-
-
-# =========================================================================== matching
-
-
 @dataclass(frozen=True)
 class Candidate:
     """One proposed trade with its score (0-100)."""
@@ -222,142 +91,6 @@ class MatchResult:
         return self.candidates[0] if self.candidates else None
 
 
-# Spelling variants rewritten to one form, in answers and in catalog phrases alike.
-_TOKEN_MAP: dict[str, tuple[str, ...]] = {
-    "sy": ("si",),
-    "ky": ("ki",),
-    "ly": ("li",),
-    "my": ("mi",),
-    "ty": ("ti",),
-    "ko": ("khong",),
-    "k": ("khong",),
-    "kh": ("khong",),
-    "khg": ("khong",),
-    "hk": ("khong",),
-    "bit": ("biet",),
-    "dc": ("duoc",),
-    "j": ("gi",),
-    "ji": ("gi",),
-    "cx": ("cung",),
-    "e": ("em",),
-    "onl": ("online",),
-    "cafe": ("ca", "phe"),
-    "coffee": ("ca", "phe"),
-    "otto": ("oto",),
-    "xkld": ("xuat", "khau", "lao", "dong"),
-    "tmdt": ("thuong", "mai", "dien", "tu"),
-}
-_PHRASE_MAP: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
-    (("o", "to"), ("oto",)),
-    (("xe", "hoi"), ("oto",)),
-    (("xe", "oto"), ("oto",)),
-    (("mo", "to"), ("moto",)),
-    (("ti", "vi"), ("tivi",)),
-    (("lap", "top"), ("laptop",)),
-    (("cong", "te", "no"), ("container",)),
-    (("cong", "ten", "no"), ("container",)),
-    (("don", "t"), ("dont",)),
-    (("do", "not"), ("dont",)),
-    (("ca", "fe"), ("ca", "phe")),
-]
-
-# Words that say nothing about the trade; they neither help nor hurt a match.
-FILLERS = frozenset(
-    """
-    em anh toi tui minh to tao chi ban bac chu co
-    muon thich dinh se dang da can nen phai chac tam hoi xin cho giup
-    hoc nghe nganh lam di ve o de tai tren voi va hoac hay la thi duoc the nao gi gi
-    ah a a oi nhe nha nhi day nay kia roi xong sau khi nua con rat lam luon ma
-    nhu kieu mot cai cac nhung viec cong job khoa khoa hoc truong lop dao tao
-    i want to learn study be a an the as work in like would become my me please course
-    training of for and or job jobs do doing get
-    """.split()
-)
-# Phrases meaning "I don't know"; the caller then offers the interest quiz.
-_UNKNOWN_PHRASES: tuple[tuple[str, ...], ...] = tuple(
-    tuple(p.split())
-    for p in (
-        "chua biet",
-        "khong biet",
-        "hok biet",
-        "hong biet",
-        "hem biet",
-        "chang biet",
-        "cha biet",
-        "kb",
-        "chua ro",
-        "khong ro",
-        "chua nghi",
-        "chua nghi ra",
-        "chua co y",
-        "chua co dinh huong",
-        "chua dinh huong",
-        "chua xac dinh",
-        "chua chon",
-        "chua chac",
-        "khong chac",
-        "gi cung duoc",
-        "nao cung duoc",
-        "sao cung duoc",
-        "cung duoc",
-        "tuy",
-        "tu van",
-        "goi y",
-        "chiu",
-        "bo tay",
-        "idk",
-        "dunno",
-        "dont know",
-        "not sure",
-        "no idea",
-        "unsure",
-        "anything",
-        "whatever",
-    )
-)
-# Words that turn the next trade words into a dislike ("không thích hàn"), fillers in between.
-_NEGATORS = frozenset({"khong", "chang", "cha", "ghet", "dont", "not", "never", "hate"})
-_UNKNOWN_WORDS = frozenset(w for p in _UNKNOWN_PHRASES for w in p)
-_ONLY_QUESTION_MARKS = re.compile(r"^[\s?？¿.…]*\?[\s?？¿.…]*$")
-
-# Sounds people mix up when typing without diacritics or with a regional accent.
-_Swaps = tuple[tuple[str, str], ...]
-_ONSET_SWAPS: _Swaps = (("l", "n"), ("n", "l"), ("s", "x"), ("x", "s"), ("tr", "ch"), ("ch", "tr"))
-_ONSET_SWAPS += (("d", "gi"), ("gi", "d"), ("r", "d"), ("d", "r"), ("v", "d"))
-_CODA_SWAPS: _Swaps = (("ng", "nh"), ("nh", "ng"), ("n", "ng"), ("ng", "n"), ("nh", "n"))
-_CODA_SWAPS += (("n", "nh"), ("t", "c"), ("c", "t"), ("ch", "t"), ("k", "c"))
-_TELEX_DOUBLES: _Swaps = (("dd", "d"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("uw", "u"))
-_TELEX_DOUBLES += (("ow", "o"), ("aw", "a"))
-
-
-def canon_tokens(text: str) -> list[str]:
-    """Fold text and rewrite spelling variants to the catalog's form."""
-    mapped: list[str] = []
-    for tok in fold(text).split():
-        mapped.extend(_TOKEN_MAP.get(tok, (tok,)))
-    while True:
-        rewritten = _rewrite_phrases(mapped)
-        if rewritten == mapped:
-            return mapped
-        mapped = rewritten
-
-
-def _rewrite_phrases(words: list[str]) -> list[str]:
-    """One left-to-right pass of the phrase rewrites ("xe o to" → "xe oto" → "oto")."""
-    out: list[str] = []
-    i = 0
-    while i < len(words):
-        for src, dst in _PHRASE_MAP:
-            if tuple(words[i : i + len(src)]) == src:
-                out.extend(dst)
-                i += len(src)
-                break
-        else:
-            out.append(words[i])
-            i += 1
-    return out
-
-
 @dataclass(frozen=True)
 class _Hit:
     start: int
@@ -373,16 +106,6 @@ def _beats(other: _Hit, hit: _Hit, weight: dict[_Hit, int]) -> bool:
     if contains and other.end - other.start > hit.end - hit.start:
         return True
     return weight[other] > weight[hit]
-
-
-def _negated(toks: Sequence[str], start: int) -> bool:
-    """True if a negating word comes right before position start (fillers may sit between)."""
-    for tok in reversed(toks[:start]):
-        if tok in _NEGATORS:
-            return True
-        if tok not in FILLERS:
-            return False
-    return False
 
 
 def _allowed_edits(length: int) -> int:
@@ -402,7 +125,7 @@ class TradeMatcher:
         counts = Counter(tok for phrase in [*self._phrases, *self._exact] for tok in phrase)
         self._vocab_count = counts
         self._vocab = sorted(counts)
-        self._known = frozenset(counts) | FILLERS | _UNKNOWN_WORDS
+        self._known = frozenset(counts) | FILLERS | UNKNOWN_WORDS
         self._max_len = max(len(p) for p in self._phrases)
         self._fuzzy_keys: list[str] = []
         self._fuzzy_trades: list[list[int]] = []
@@ -429,7 +152,7 @@ class TradeMatcher:
 
     def match(self, text: str, limit: int = 5) -> MatchResult:
         """Decide which trade(s) the text names: accept, ask, none or unknown."""
-        if _ONLY_QUESTION_MARKS.match(text or ""):
+        if ONLY_QUESTION_MARKS.match(text or ""):
             return MatchResult("unknown")
         toks = canon_tokens(text or "")
         if not toks:
@@ -468,7 +191,7 @@ class TradeMatcher:
             split = self._segment(tok)
             if split:
                 return split
-        options = [v for v in self._variants(tok) if v in self._vocab_count]
+        options = [v for v in variants(tok) if v in self._vocab_count]
         options += self._neighbours(tok)
         if not options:
             return None
@@ -499,7 +222,7 @@ class TradeMatcher:
                 continue
             best: tuple[int, str] | None = None
             near = [n for n in self._neighbours(tok) if len(n) != len(tok)]
-            for cand in [*self._variants(tok), *near]:
+            for cand in [*variants(tok), *near]:
                 if cand not in self._vocab_count:
                     continue
                 length = self._longest_phrase_through(toks, i, cand)
@@ -537,25 +260,6 @@ class TradeMatcher:
         result = best[n]
         return result if result and len(result) > 1 else None
 
-    @staticmethod
-    def _variants(tok: str) -> Iterator[str]:
-        """Spellings the word might have meant: Telex leftovers, swapped sounds."""
-        if len(tok) > 2 and tok[-1] in "sfrxj":
-            yield tok[:-1]
-        plain = tok
-        for src, dst in _TELEX_DOUBLES:
-            plain = plain.replace(src, dst)
-        if plain != tok:
-            yield plain
-            if len(plain) > 2 and plain[-1] in "sfrxj":
-                yield plain[:-1]
-        for src, dst in _ONSET_SWAPS:
-            if tok.startswith(src):
-                yield dst + tok[len(src) :]
-        for src, dst in _CODA_SWAPS:
-            if tok.endswith(src):
-                yield tok[: -len(src)] + dst
-
     # ------------------------------------------------------------------ scoring
 
     def _find_hits(self, toks: Sequence[str]) -> list[_Hit]:
@@ -569,7 +273,7 @@ class TradeMatcher:
             for end in range(start + 1, min(len(toks), start + self._max_len) + 1):
                 for idx in self._phrases.get(tuple(toks[start:end]), ()):
                     hits.append(_Hit(start, end, idx))
-        hits = [h for h in hits if not _negated(toks, h.start)]
+        hits = [h for h in hits if not negated(toks, h.start)]
         weight = {h: sum(t not in FILLERS for t in toks[h.start : h.end]) for h in hits}
         return [h for h in hits if not any(_beats(o, h, weight) for o in hits)]
 
@@ -629,8 +333,8 @@ class TradeMatcher:
             key=lambda item: (-item[1], item[0]),
         )
         if not ranked:
-            return MatchResult("unknown" if self._says_unknown(toks) else "none")
-        if self._says_unknown(toks) and ranked[0][1] < ACCEPT_SCORE:
+            return MatchResult("unknown" if says_unknown(toks) else "none")
+        if says_unknown(toks) and ranked[0][1] < ACCEPT_SCORE:
             return MatchResult("unknown")
         candidates = [self._candidate(idx, s) for idx, s in ranked[: max(1, limit)]]
         top = ranked[0][1]
@@ -638,15 +342,6 @@ class TradeMatcher:
         if top >= ACCEPT_SCORE and top - runner_up >= ACCEPT_MARGIN:
             return MatchResult("accept", candidates)
         return MatchResult("ask", candidates)
-
-    @staticmethod
-    def _says_unknown(toks: list[str]) -> bool:
-        """True if the answer contains a "don't know" phrase."""
-        for phrase in _UNKNOWN_PHRASES:
-            n = len(phrase)
-            if any(tuple(toks[i : i + n]) == phrase for i in range(len(toks) - n + 1)):
-                return True
-        return False
 
     def _candidate(self, idx: int, score: float) -> Candidate:
         trade = self._trades[idx]

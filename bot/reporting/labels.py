@@ -8,7 +8,7 @@ from typing import Any
 
 @lru_cache(maxsize=1)
 def _trade_names() -> dict[str, dict[str, str]]:
-    from bot.matching.trades import load_trades
+    from bot.matching.catalog import load_trades
 
     return {t.code: {"vi": t.name.vi, "en": t.name.en} for t in load_trades()}
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.reporting import labels
 from bot.timeline.dates import format_month
-from bot.timeline.schedule import Reminder, Schedule
+from bot.timeline.schedule import HomeOption, Reminder, Schedule, StatusOption
 from storage.models import Person
 
 
@@ -64,26 +65,27 @@ def _rows(buttons: list[InlineKeyboardButton], per_row: int) -> list[list[Inline
     return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
 
 
-def status_keyboard(schedule: Schedule, lang: str) -> InlineKeyboardMarkup:
-    """The "what are you doing now?" buttons."""
+def _options_keyboard(
+    kind: str, choices: Sequence[StatusOption | HomeOption], lang: str, *, per_row: int
+) -> InlineKeyboardMarkup:
+    """One button per option (its label, ``TimelineCb(kind, value)``), ``per_row`` to a row."""
     buttons = [
         InlineKeyboardButton(
-            text=s.label.get(lang), callback_data=TimelineCb(kind="s", value=s.value).pack()
+            text=o.label.get(lang), callback_data=TimelineCb(kind=kind, value=o.value).pack()
         )
-        for s in schedule.statuses
+        for o in choices
     ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, per_row))
+
+
+def status_keyboard(schedule: Schedule, lang: str) -> InlineKeyboardMarkup:
+    """The "what are you doing now?" buttons."""
+    return _options_keyboard("s", schedule.statuses, lang, per_row=2)
 
 
 def home_keyboard(schedule: Schedule, lang: str) -> InlineKeyboardMarkup:
     """The "are you home? since when?" buttons."""
-    buttons = [
-        InlineKeyboardButton(
-            text=h.label.get(lang), callback_data=TimelineCb(kind="h", value=h.value).pack()
-        )
-        for h in schedule.home_answers
-    ]
-    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 1))
+    return _options_keyboard("h", schedule.home_answers, lang, per_row=1)
 
 
 def trade_keyboard(

@@ -1,7 +1,6 @@
-"""The survey engine: pure functions over a :class:`Survey` and the answers given so far.
+"""Reading and checking answers: pure functions over a :class:`Survey` and the answers so far.
 
-``answers`` maps question id -> stored value. A question counts as answered when its id is a key;
-a skipped optional question is stored as ``None``. Stored value formats:
+``answers`` maps question id -> stored value. Stored value formats:
 
 - choice / consent / yes_no: the option value (``"yes"``/``"no"`` for yes_no)
 - multi_choice: ``list[str]`` of option values, in the order chosen
@@ -9,42 +8,31 @@ a skipped optional question is stored as ``None``. Stored value formats:
 - month: ``"YYYY-MM"``;  phone: ``"+84XXXXXXXXX"``;  commune: ward code ``str``
 - trade: ``list[dict]`` of ``{"rank", "code", "raw", "score", "source"}`` (see :func:`add_trade`)
 
-Every text returned here is raw: callers sending HTML must escape user data (names, typed text)
-before putting it in a message. Texts from survey.yaml are already HTML-safe (may contain <b>).
 Nothing here reads the clock: rules relative to "now" use the ``today`` argument.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.survey.model import (
-    MATCHER_TYPES,
-    SINGLE_CHOICE_TYPES,
-    Condition,
-    Localized,
-    Option,
-    Question,
-    Survey,
-)
+from bot.survey.model import MATCHER_TYPES, SINGLE_CHOICE_TYPES, Option, Question, Survey
 from bot.survey.parsing import (
     MAX_INPUT_CHARS,
     Month,
     MonthError,
     clean_text,
-    display_phone,
     fold,
     parse_month,
     parse_phone,
     split_list,
     typed_number,
 )
+from bot.survey.skip_logic import Answers, applicable
+from bot.survey.texts import localized, text
 
-Answers = Mapping[str, Any]
 DEFAULT_TRADE_MAX = 3
 TRADE_SOURCES = ("typed", "quiz")
 
@@ -66,162 +54,10 @@ class Parsed:
     needs_matcher: bool = False
 
 
-# --- texts --------------------------------------------------------------------------------
-
-
-class _KeepMissing(dict[str, Any]):
-    """format_map helper: unknown placeholders stay as ``{name}`` instead of raising."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
-
-
-def localized(texts: Localized, lang: str, **fmt: Any) -> str:
-    """The text in ``lang`` (fallback vi) with ``{placeholders}`` filled from ``fmt``."""
-    return texts.get(lang).format_map(_KeepMissing(fmt)) if fmt else texts.get(lang)
-
-
-def text(survey: Survey, key: str, lang: str, **fmt: Any) -> str:
-    """A message from ``messages:`` in ``lang`` (fallback vi), placeholders filled from ``fmt``.
-
-    Raises KeyError for an unknown key. Values in ``fmt`` are inserted as-is (escape user data).
-    """
-    return localized(survey.messages[key], lang, **fmt)
-
-
-def prompt(question: Question, lang: str) -> str:
-    """The question's prompt in ``lang`` (fallback vi)."""
-    return question.prompt.get(lang)
-
-
-def help_text(question: Question, lang: str) -> str | None:
-    """The question's optional help text in ``lang`` (fallback vi), or None."""
-    return question.help.get(lang) if question.help else None
-
-
-def question_label(question: Question, lang: str) -> str:
-    """The short label used in the summary."""
-    return question.label.get(lang)
-
-
-def option_label(question: Question, value: str, lang: str) -> str:
-    """The button label of ``value``; the value itself if the option is unknown."""
-    option = question.option(value)
-    return option.label.get(lang) if option else value
-
-
-def options(question: Question, lang: str) -> list[tuple[str, str]]:
-    """``(value, label)`` pairs for building buttons, in YAML order."""
-    return [(o.value, o.label.get(lang)) for o in question.options]
-
-
 def _fail(survey: Survey | None, key: str, lang: str, **fmt: Any) -> Parsed:
     """A failed Parsed with the message for ``key``."""
     message = text(survey, key, lang, **fmt) if survey is not None else None
     return Parsed(ok=False, error=message, error_key=key)
-
-
-# --- skip logic and progress --------------------------------------------------------------
-
-
-def holds(condition: Condition, answers: Answers) -> bool:
-    """Evaluate a ``when`` condition. For list answers, ``equals``/``in`` test membership."""
-    if condition.all is not None:
-        return all(holds(c, answers) for c in condition.all)
-    if condition.any is not None:
-        return any(holds(c, answers) for c in condition.any)
-    if condition.not_ is not None:
-        return not holds(condition.not_, answers)
-    value = answers.get(condition.question or "")
-    if condition.answered is not None:
-        return (value is not None) == condition.answered
-    values = {str(v) for v in value} if isinstance(value, list) else {str(value)}
-    if value is None:
-        values = set()
-    if condition.equals is not None:
-        return condition.equals in values
-    if condition.not_equals is not None:
-        return condition.not_equals not in values
-    return bool(values & set(condition.in_ or ()))
-
-
-def _stops(question: Question, value: Any) -> bool:
-    """True if ``value`` is an option marked ``stop: true`` (ends the survey)."""
-    if question.type not in SINGLE_CHOICE_TYPES or not isinstance(value, str):
-        return False
-    option = question.option(value)
-    return bool(option and option.stop)
-
-
-def applicable(survey: Survey, answers: Answers) -> list[Question]:
-    """Questions whose ``when`` holds, in order; none after an answer marked ``stop``.
-
-    Conditions only see answers of questions that are themselves applicable, so stale answers
-    left by an edit never switch later questions on.
-    """
-    return _walk(survey, answers, undecided_counts=False)
-
-
-def _walk(survey: Survey, answers: Answers, *, undecided_counts: bool) -> list[Question]:
-    """Applicable questions; with ``undecided_counts`` also those whose ``when`` looks at a
-    question not answered yet (used for the progress total, which then only shrinks)."""
-    result: list[Question] = []
-    visible: dict[str, Any] = {}
-    for question in survey.questions:
-        when = question.when
-        undecided = undecided_counts and when is not None and _undecided(when, answers)
-        if when is not None and not undecided and not holds(when, visible):
-            continue
-        result.append(question)
-        if question.id in answers:
-            visible[question.id] = answers[question.id]
-            if _stops(question, answers[question.id]):
-                break
-    return result
-
-
-def _undecided(condition: Condition, answers: Answers) -> bool:
-    """True if the condition refers to a question without an answer yet."""
-    return any(ref not in answers for ref in condition.question_refs())
-
-
-def next_question(survey: Survey, answers: Answers) -> Question | None:
-    """The first applicable question not yet answered; None when the survey is done."""
-    return next((q for q in applicable(survey, answers) if q.id not in answers), None)
-
-
-def is_complete(survey: Survey, answers: Answers) -> bool:
-    """True when every applicable question has an answer (or was skipped)."""
-    return next_question(survey, answers) is None
-
-
-def stopped(survey: Survey, answers: Answers) -> bool:
-    """True when an answer marked ``stop`` (consent refused) ended the survey."""
-    return any(_stops(q, answers.get(q.id)) for q in applicable(survey, answers))
-
-
-def progress(survey: Survey, answers: Answers, question: Question) -> tuple[int, int]:
-    """``(n, total)`` for "Câu n/total", counting applicable questions with ``counted: true``.
-
-    Questions whose ``when`` still depends on an unanswered question are counted, so the total
-    never grows while the soldier goes on (it may shrink). ``n`` is 0 for a question that is not
-    counted (consent): show no progress for it.
-    """
-    counted = [q for q in _walk(survey, answers, undecided_counts=True) if q.counted]
-    total = len(counted)
-    if not question.counted:
-        return 0, total
-    for i, q in enumerate(counted, start=1):
-        if q.id == question.id:
-            return i, total
-    done = sum(1 for q in counted if q.id in answers)
-    return min(done + 1, total), total
-
-
-def prune(survey: Survey, answers: Answers) -> dict[str, Any]:
-    """A copy of ``answers`` keeping only applicable questions (drops unknown ids too)."""
-    keep = {q.id for q in applicable(survey, answers)}
-    return {k: v for k, v in answers.items() if k in keep}
 
 
 def recheck(survey: Survey, answers: Answers, today: date) -> list[str]:
@@ -258,9 +94,6 @@ def check_stored(
     if kind == "phone":
         return None if isinstance(value, str) and parse_phone(value) == value else "bad_phone"
     return None
-
-
-# --- reading answers ----------------------------------------------------------------------
 
 
 def parse_text_answer(
@@ -520,83 +353,3 @@ def _month_rules(
                 limit=latest,
             )
     return None
-
-
-# --- summary ------------------------------------------------------------------------------
-
-CommuneName = Callable[[str], str]
-TradeName = Callable[[str, str], str]
-
-
-def format_answer(
-    survey: Survey,
-    question: Question,
-    value: Any,
-    lang: str,
-    *,
-    commune_name: CommuneName | None = None,
-    trade_name: TradeName | None = None,
-) -> str:
-    """A stored value as the soldier should read it in the summary (raw text: escape for HTML).
-
-    Month -> MM/YYYY, phone -> 0912 345 678, options -> labels, trades -> "1. name" lines.
-    ``commune_name(code)`` and ``trade_name(code, lang)`` turn codes into names (else the code).
-    """
-    if value is None or value == []:
-        return text(survey, "not_answered", lang)
-    kind = question.type
-    if kind in SINGLE_CHOICE_TYPES:
-        return option_label(question, str(value), lang)
-    if kind == "multi_choice":
-        return ", ".join(option_label(question, str(v), lang) for v in value)
-    if kind == "month":
-        try:
-            return Month.from_stored(str(value)).display()
-        except ValueError:
-            return str(value)
-    if kind == "phone":
-        return display_phone(str(value))
-    if kind == "commune":
-        return commune_name(str(value)) if commune_name else str(value)
-    if kind == "trade":
-        return _format_trades(value, lang, trade_name)
-    return str(value)
-
-
-def _format_trades(entries: list[dict[str, Any]], lang: str, trade_name: TradeName | None) -> str:
-    """Ranked trades as '1. name' lines."""
-    lines = []
-    for entry in sorted(entries, key=lambda e: e.get("rank", 0)):
-        code = entry.get("code")
-        name = trade_name(code, lang) if code and trade_name else (entry.get("raw") or code)
-        lines.append(f"{entry.get('rank')}. {name}")
-    return "\n".join(lines)
-
-
-def summary_lines(
-    survey: Survey,
-    answers: Answers,
-    lang: str,
-    *,
-    commune_name: CommuneName | None = None,
-    trade_name: TradeName | None = None,
-) -> list[tuple[str, str, str]]:
-    """``(question_id, short label, formatted answer)`` for each applicable answered question.
-
-    Raw text: escape before sending as HTML. Offer a "Sửa" button only where
-    ``survey.question(id).editable``.
-    """
-    lines = []
-    for question in applicable(survey, answers):
-        if question.id not in answers:
-            continue
-        shown = format_answer(
-            survey,
-            question,
-            answers[question.id],
-            lang,
-            commune_name=commune_name,
-            trade_name=trade_name,
-        )
-        lines.append((question.id, question_label(question, lang), shown))
-    return lines

@@ -6,7 +6,6 @@ listed gets Telegram's 404.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,7 +14,8 @@ from aiohttp import web
 from emulator.botapi import bot_methods, edits, messages
 from emulator.botapi.params import Params
 from emulator.core import EmulatorCore
-from emulator.state import JSON, ApiError, BotState
+from emulator.state import ApiError, BotState
+from emulator.wire import json_response
 
 Handler = Callable[[EmulatorCore, BotState, Params], Awaitable[Any]]
 
@@ -51,13 +51,6 @@ _HANDLERS: list[tuple[str, Handler]] = [
 METHODS: dict[str, tuple[str, Handler]] = {name.lower(): (name, fn) for name, fn in _HANDLERS}
 
 
-def _json_response(body: JSON, status: int = 200) -> web.Response:
-    """A JSON response without ASCII escaping."""
-    return web.Response(
-        text=json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
-    )
-
-
 async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Response:
     """Entry point for ``/bot{token}/{method}``."""
     token = request.match_info["token"]
@@ -67,7 +60,7 @@ async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Respo
     if entry is None:
         err = ApiError(404, "Not Found")
         core.log_call(bot, request.match_info["method"], None, err)
-        return _json_response(err.body(), err.code)
+        return json_response(err.body(), err.code)
     canonical, fn = entry
     polling = name == "getupdates"
     if not polling:
@@ -78,18 +71,18 @@ async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Respo
         result = await fn(core, bot, params)
     except ApiError as err:
         core.log_call(bot, canonical, params.log_chat, err)
-        return _json_response(err.body(), err.code)
+        return json_response(err.body(), err.code)
     finally:
         if not polling:
             bot.in_flight -= 1
             bot.touch()
     core.log_call(bot, canonical, params.log_chat)
-    return _json_response({"ok": True, "result": result})
+    return json_response({"ok": True, "result": result})
 
 
 async def handle_file_download(core: EmulatorCore, request: web.Request) -> web.Response:
     """Bot-side download of a stored file."""
     stored = core.files.get(request.match_info["path"])
     if stored is None:
-        return _json_response(ApiError(404, "Not Found").body(), 404)
+        return json_response(ApiError(404, "Not Found").body(), 404)
     return web.Response(body=stored.data, content_type=stored.mime_type)

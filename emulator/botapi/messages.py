@@ -51,6 +51,15 @@ def new_bot_message(bot: BotState, chat: ChatState, **fields: Any) -> JSON:
     return msg
 
 
+def _deliver(bot: BotState, chat: ChatState, rec: MsgRecord, counter: str) -> JSON:
+    """Put a new bot message in the chat, show its reply keyboard, count it, wake waiters."""
+    chat.add(rec)
+    _apply_keyboard(chat, rec.markup)
+    bot.counts[counter] += 1
+    chat.add_event("message", message_id=rec.message_id)
+    return rec.message
+
+
 async def send_message(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     """Send a text message."""
     chat = open_chat(bot, p.chat_id())
@@ -60,11 +69,8 @@ async def send_message(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     markup = check_markup(p.get_json("reply_markup"))
     rate_check(bot, chat.chat_id)
     msg = new_bot_message(bot, chat, text=text, entities=entities, reply_markup=inline_only(markup))
-    chat.add(MsgRecord(msg, True, "text", raw=raw, parse_mode=parse_mode, markup=markup))
-    _apply_keyboard(chat, markup)
-    bot.counts["messages"] += 1
-    chat.add_event("message", message_id=msg["message_id"])
-    return msg
+    rec = MsgRecord(msg, True, "text", raw=raw, parse_mode=parse_mode, markup=markup)
+    return _deliver(bot, chat, rec, "messages")
 
 
 async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
@@ -76,13 +82,7 @@ async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     caption, entities = parse_text(raw, parse_mode, MAX_CAPTION, "caption")
     markup = check_markup(p.get_json("reply_markup"))
     rate_check(bot, chat.chat_id)
-    document = {
-        "file_id": stored.file_id,
-        "file_unique_id": f"u{stored.file_id}",
-        "file_name": stored.filename,
-        "mime_type": stored.mime_type,
-        "file_size": len(stored.data),
-    }
+    document = {**stored.tg_file(), "file_name": stored.filename, "mime_type": stored.mime_type}
     msg = new_bot_message(
         bot,
         chat,
@@ -101,11 +101,7 @@ async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     }
     rec = MsgRecord(msg, True, "document", raw=raw, parse_mode=parse_mode, markup=markup)
     rec.document = info
-    chat.add(rec)
-    _apply_keyboard(chat, markup)
-    bot.counts["documents"] += 1
-    chat.add_event("message", message_id=msg["message_id"])
-    return msg
+    return _deliver(bot, chat, rec, "documents")
 
 
 def _document_file(core: EmulatorCore, p: Params) -> Any:
@@ -185,9 +181,4 @@ async def get_file(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     stored = core.files.get(p.get_str("file_id") or "")
     if stored is None:
         raise ApiError(400, "Bad Request: invalid file_id")
-    return {
-        "file_id": stored.file_id,
-        "file_unique_id": f"u{stored.file_id}",
-        "file_size": len(stored.data),
-        "file_path": stored.file_id,
-    }
+    return {**stored.tg_file(), "file_path": stored.file_id}

@@ -8,6 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator.state import ApiError
+from emulator.wire import json_object, parse_number
 
 
 class Params:
@@ -24,12 +25,8 @@ class Params:
         if request.method == "POST" and request.can_read_body:
             ctype = request.content_type
             if ctype == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError as exc:
-                    raise ApiError(400, "Bad Request: can't parse JSON body") from exc
-                if isinstance(body, dict):
-                    values.update(body)
+                error = ApiError(400, "Bad Request: can't parse JSON body")
+                values.update(await json_object(request, error))
             elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 form = await request.post()
                 for key, value in form.items():
@@ -49,23 +46,11 @@ class Params:
 
     def get_int(self, key: str, default: int | None = None) -> int | None:
         """An integer parameter (400 when not a number)."""
-        value = self.values.get(key)
-        if value in (None, ""):
-            return default
-        try:
-            return int(value)
-        except (TypeError, ValueError) as exc:
-            raise ApiError(400, f"Bad Request: invalid {key} specified") from exc
+        return parse_number(self.values.get(key), default, int, _invalid(key))
 
     def get_float(self, key: str, default: float) -> float:
         """A float parameter."""
-        value = self.values.get(key)
-        if value in (None, ""):
-            return default
-        try:
-            return float(value)
-        except (TypeError, ValueError) as exc:
-            raise ApiError(400, f"Bad Request: invalid {key} specified") from exc
+        return parse_number(self.values.get(key), default, float, _invalid(key))
 
     def get_bool(self, key: str) -> bool:
         """A boolean parameter ("true", "1", true)."""
@@ -95,6 +80,11 @@ class Params:
             return int(raw)
         except (TypeError, ValueError) as exc:
             raise ApiError(400, "Bad Request: chat not found") from exc
+
+
+def _invalid(key: str) -> ApiError:
+    """Telegram's error for a parameter that is not a number."""
+    return ApiError(400, f"Bad Request: invalid {key} specified")
 
 
 def _as_chat(raw: Any) -> Any:

@@ -139,11 +139,7 @@ class EmulatedUser:
 
     async def history(self) -> list[BotMessage]:
         """All bot messages of the chat (deleted ones flagged)."""
-        view = await self.emu.chat(self.id)
-        self.reply_keyboard = view.get("reply_keyboard")
-        for snap in view["messages"]:
-            if snap["from_bot"]:
-                self._remember(snap)
+        self._absorb(await self.emu.chat(self.id))
         return self.messages()
 
     def messages(self) -> list[BotMessage]:
@@ -160,11 +156,13 @@ class EmulatedUser:
         """Every answerCallbackQuery for this chat."""
         return list((await self.emu.chat(self.id))["callback_answers"])
 
-    def _remember(self, snap: JSON) -> BotMessage:
-        """Cache a message snapshot."""
-        message = BotMessage.from_snapshot(snap, self.emu.base_url)
-        self._messages[message.message_id] = message
-        return message
+    def _absorb(self, view: JSON) -> None:
+        """Cache the bot messages and the reply keyboard of a chat view or long-poll answer."""
+        for snap in view["messages"]:
+            if snap["from_bot"]:
+                message = BotMessage.from_snapshot(snap, self.emu.base_url)
+                self._messages[message.message_id] = message
+        self.reply_keyboard = view.get("reply_keyboard")
 
     async def _poll(self, after: int, timeout: float) -> JSON:
         """One long poll of the chat's events after ``after``."""
@@ -173,10 +171,7 @@ class EmulatedUser:
                 "GET", f"/_emu/chats/{self.id}/wait", after=after, timeout=round(timeout, 3)
             )
         )
-        for snap in data["messages"]:
-            if snap["from_bot"]:
-                self._remember(snap)
-        self.reply_keyboard = data.get("reply_keyboard")
+        self._absorb(data)
         return data
 
     async def events_since(

@@ -2,57 +2,46 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from emulator.core import ControlError, EmulatorCore
 from emulator.state import JSON, BotState, ChatState, UserInfo
+from emulator.wire import json_object, json_response, parse_number
 
 MAX_WAIT = 60.0
-
-
-def reply(data: Any, status: int = 200) -> web.Response:
-    """A JSON response without ASCII escaping."""
-    return web.Response(
-        text=json.dumps(data, ensure_ascii=False), status=status, content_type="application/json"
-    )
 
 
 async def read_args(request: web.Request) -> JSON:
     """Query parameters merged with a JSON body."""
     args: JSON = dict(request.query)
     if request.can_read_body:
-        try:
-            body = await request.json()
-        except ValueError as exc:
-            raise ControlError(400, "body must be JSON") from exc
-        if isinstance(body, dict):
-            args.update(body)
+        args.update(await json_object(request, ControlError(400, "body must be JSON")))
     return args
 
 
 def as_int(args: JSON, key: str, default: int | None = None) -> int | None:
     """An optional integer argument."""
-    value = args.get(key)
-    if value in (None, ""):
-        return default
-    try:
-        return int(value)
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, f"{key} must be an integer") from exc
+    return parse_number(args.get(key), default, int, ControlError(400, f"{key} must be an integer"))
 
 
 def as_float(args: JSON, key: str, default: float) -> float:
     """An optional float argument."""
-    value = args.get(key)
-    if value in (None, ""):
-        return default
+    return parse_number(args.get(key), default, float, ControlError(400, f"{key} must be a number"))
+
+
+def profile_fields(args: JSON) -> JSON:
+    """The user profile fields among the arguments (None when not given)."""
+    return {k: args.get(k) for k in ("first_name", "last_name", "username", "language_code")}
+
+
+def _path_uid(request: web.Request) -> int:
+    """The ``{uid}`` of the URL."""
     try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise ControlError(400, f"{key} must be a number") from exc
+        return int(request.match_info["uid"])
+    except ValueError as exc:
+        raise ControlError(400, "user id must be an integer") from exc
 
 
 class ControlGroup:
@@ -67,20 +56,12 @@ class ControlGroup:
 
     def _user(self, request: web.Request, args: JSON) -> UserInfo:
         """The user of the URL, created with defaults when new."""
-        try:
-            uid = int(request.match_info["uid"])
-        except ValueError as exc:
-            raise ControlError(400, "user id must be an integer") from exc
-        fields = {k: args.get(k) for k in ("first_name", "last_name", "username", "language_code")}
-        return self.core.ensure_user(uid, **fields)
+        return self.core.ensure_user(_path_uid(request), **profile_fields(args))
 
     def _chat(self, request: web.Request, args: JSON) -> tuple[BotState, ChatState]:
         """An existing chat of the selected bot."""
         bot = self._bot(args)
-        try:
-            uid = int(request.match_info["uid"])
-        except ValueError as exc:
-            raise ControlError(400, "user id must be an integer") from exc
+        uid = _path_uid(request)
         chat = bot.chats.get(uid)
         if chat is None:
             user = self.core.users.get(uid)
@@ -96,4 +77,4 @@ async def control_errors(request: web.Request, handler: Any) -> web.StreamRespon
     try:
         return await handler(request)
     except ControlError as err:
-        return reply({"error": err.message}, err.status)
+        return json_response({"error": err.message}, err.status)

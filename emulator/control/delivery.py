@@ -6,9 +6,10 @@ import time
 
 from aiohttp import web
 
-from emulator.control.common import MAX_WAIT, ControlGroup, as_float, as_int, read_args, reply
+from emulator.control.common import MAX_WAIT, ControlGroup, as_float, as_int, read_args
 from emulator.core import ControlError
 from emulator.state import BotState, wait_event
+from emulator.wire import json_response
 
 
 class Delivery(ControlGroup):
@@ -23,7 +24,7 @@ class Delivery(ControlGroup):
         selected = self._bot(args)
         for bot in [selected, *self.core.bots.values()]:
             if bot.requeue(update_id):
-                return reply({"update_id": update_id, "queued": True})
+                return json_response({"update_id": update_id, "queued": True})
         raise ControlError(404, f"no update {update_id}")
 
     async def settle(self, request: web.Request) -> web.Response:
@@ -34,7 +35,7 @@ class Delivery(ControlGroup):
         bot = self._bot(args)
         started = time.monotonic()
         settled = await settle_bot(bot, idle, timeout)
-        return reply(
+        return json_response(
             {
                 "settled": settled,
                 "waited": time.monotonic() - started,
@@ -47,7 +48,7 @@ class Delivery(ControlGroup):
     async def reset(self, request: web.Request) -> web.Response:
         """Forget everything."""
         self.core.reset()
-        return reply({"reset": True})
+        return json_response({"reset": True})
 
 
 async def settle_bot(bot: BotState, idle: float, limit: float) -> bool:

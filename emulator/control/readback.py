@@ -6,9 +6,10 @@ import time
 
 from aiohttp import web
 
-from emulator.control.common import MAX_WAIT, ControlGroup, as_float, as_int, read_args, reply
+from emulator.control.common import MAX_WAIT, ControlGroup, as_float, as_int, read_args
 from emulator.core import ControlError
 from emulator.state import wait_event
+from emulator.wire import json_response
 
 
 class ReadBack(ControlGroup):
@@ -16,21 +17,21 @@ class ReadBack(ControlGroup):
 
     async def health(self, request: web.Request) -> web.Response:
         """Liveness."""
-        return reply({"ok": True})
+        return json_response({"ok": True})
 
     async def bots(self, request: web.Request) -> web.Response:
         """Bots known by token."""
-        return reply([b.summary() for b in self.core.bots.values()])
+        return json_response([b.summary() for b in self.core.bots.values()])
 
     async def list_users(self, request: web.Request) -> web.Response:
         """All users."""
-        return reply([u.tg() for u in self.core.users.values()])
+        return json_response([u.tg() for u in self.core.users.values()])
 
     async def chat(self, request: web.Request) -> web.Response:
         """Everything the chat holds."""
         args = await read_args(request)
         _, chat = self._chat(request, args)
-        return reply(chat.view())
+        return json_response(chat.view())
 
     async def wait(self, request: web.Request) -> web.Response:
         """Long poll until the chat has an event after ``after`` (or timeout)."""
@@ -49,7 +50,7 @@ class ReadBack(ControlGroup):
         events = chat.events[after:]
         ids = {e["message_id"] for e in events if "message_id" in e}
         messages = [chat.messages[i].snapshot() for i in sorted(ids) if i in chat.messages]
-        return reply(
+        return json_response(
             {
                 "seq": chat.seq,
                 "events": events,
@@ -61,7 +62,7 @@ class ReadBack(ControlGroup):
 
     async def stats(self, request: web.Request) -> web.Response:
         """Counters."""
-        return reply(self.core.stats())
+        return json_response(self.core.stats())
 
     async def commands(self, request: web.Request) -> web.Response:
         """Stored setMyCommands, optionally filtered by language_code and scope type."""
@@ -72,7 +73,7 @@ class ReadBack(ControlGroup):
             entries = [e for e in entries if e["language_code"] == args["language_code"]]
         if "scope" in args:
             entries = [e for e in entries if e["scope"].get("type") == args["scope"]]
-        return reply(entries)
+        return json_response(entries)
 
     async def calls(self, request: web.Request) -> web.Response:
         """The Bot API call log, filtered by method, chat_id, after (seq), errors."""
@@ -90,7 +91,7 @@ class ReadBack(ControlGroup):
             if errors and entry["ok"]:
                 continue
             found.append(entry)
-        return reply(found)
+        return json_response(found)
 
     async def file(self, request: web.Request) -> web.Response:
         """Download the bytes of a stored file."""

@@ -7,10 +7,11 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.control.common import ControlGroup, as_int, read_args, reply
+from emulator.control.common import ControlGroup, as_int, profile_fields, read_args
 from emulator.core import ControlError, find_message
 from emulator.state import JSON, BotState, ChatState, MsgRecord, UserInfo
 from emulator.tg_html import utf16_len
+from emulator.wire import json_response
 
 
 class UserActions(ControlGroup):
@@ -22,8 +23,7 @@ class UserActions(ControlGroup):
         uid = as_int(args, "id")
         if uid is None or uid <= 0:
             raise ControlError(400, "id (positive integer) is required")
-        fields = {k: args.get(k) for k in ("first_name", "last_name", "username", "language_code")}
-        return reply(self.core.ensure_user(uid, **fields).tg())
+        return json_response(self.core.ensure_user(uid, **profile_fields(args)).tg())
 
     async def send_text(self, request: web.Request) -> web.Response:
         """The user sends text (commands get a bot_command entity)."""
@@ -38,7 +38,7 @@ class UserActions(ControlGroup):
             payload["entities"] = [
                 {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
             ]
-        return reply(self._user_message(self._bot(args), user, "text", payload))
+        return json_response(self._user_message(self._bot(args), user, "text", payload))
 
     async def send_contact(self, request: web.Request) -> web.Response:
         """The user shares a contact (their own unless user_id says otherwise)."""
@@ -57,7 +57,9 @@ class UserActions(ControlGroup):
         owner = args.get("user_id", user.id)
         if owner is not None:
             contact["user_id"] = int(owner)
-        return reply(self._user_message(self._bot(args), user, "contact", {"contact": contact}))
+        return json_response(
+            self._user_message(self._bot(args), user, "contact", {"contact": contact})
+        )
 
     async def send_sticker(self, request: web.Request) -> web.Response:
         """The user sends a sticker."""
@@ -73,24 +75,20 @@ class UserActions(ControlGroup):
             "is_video": False,
             "emoji": str(args.get("emoji") or "👍"),
         }
-        return reply(self._user_message(self._bot(args), user, "sticker", {"sticker": sticker}))
+        return json_response(
+            self._user_message(self._bot(args), user, "sticker", {"sticker": sticker})
+        )
 
     async def send_photo(self, request: web.Request) -> web.Response:
         """The user sends a photo (tiny made-up file), optionally with a caption."""
         args = await read_args(request)
         user = self._user(request, args)
         stored = self.core.store_file(b"\x89PNG\r\n\x1a\n", "photo.png", "image/png")
-        size = {
-            "file_id": stored.file_id,
-            "file_unique_id": f"u{stored.file_id}",
-            "width": 90,
-            "height": 90,
-            "file_size": len(stored.data),
-        }
+        size = {**stored.tg_file(), "width": 90, "height": 90}
         payload: JSON = {"photo": [size]}
         if args.get("caption"):
             payload["caption"] = str(args["caption"])
-        return reply(self._user_message(self._bot(args), user, "photo", payload))
+        return json_response(self._user_message(self._bot(args), user, "photo", payload))
 
     async def press(self, request: web.Request) -> web.Response:
         """The user presses an inline button: by message_id/callback_data or by button text."""
@@ -102,7 +100,7 @@ class UserActions(ControlGroup):
             raise ControlError(404, f"user {user.id} has no chat with the bot")
         rec, button = self._find_button(chat, args)
         if "callback_data" not in button:
-            return reply({"url": button.get("url"), "message_id": rec.message_id})
+            return json_response({"url": button.get("url"), "message_id": rec.message_id})
         query_id = f"{bot.bot_id}{next(self.core.callback_ids):08d}"
         bot.callback_queries[query_id] = {
             "chat_id": chat.chat_id,
@@ -118,7 +116,7 @@ class UserActions(ControlGroup):
             "data": button["callback_data"],
         }
         update = bot.push_update({"callback_query": query})
-        return reply(
+        return json_response(
             {
                 "update_id": update["update_id"],
                 "callback_query_id": query_id,
@@ -171,7 +169,7 @@ class UserActions(ControlGroup):
         args = await read_args(request)
         chat = self._bot(args).chat_for(self._user(request, args))
         chat.blocked = blocked
-        return reply({"blocked": blocked, "chat_id": chat.chat_id})
+        return json_response({"blocked": blocked, "chat_id": chat.chat_id})
 
     def _user_message(self, bot: BotState, user: UserInfo, kind: str, payload: JSON) -> JSON:
         """Put a message from the user in the chat and queue its Update."""

@@ -125,14 +125,19 @@ class EmulatorCore:
 
     # ---- whole emulator ---------------------------------------------------------------
 
-    def reset(self) -> None:
-        """Forget users, chats, updates and logs (update ids keep growing)."""
+    def wake_all(self, close_chats: bool = False) -> None:
+        """Wake every getUpdates, settle and chat long poll; ``close_chats`` ends chat polls."""
         for bot in self.bots.values():
             bot.update_pulse.fire()
             bot.activity.fire()
             for chat in bot.chats.values():
-                chat.closed = True
+                if close_chats:
+                    chat.closed = True
                 chat.pulse.fire()
+
+    def reset(self) -> None:
+        """Forget users, chats, updates and logs (update ids keep growing)."""
+        self.wake_all(close_chats=True)
         self.bots.clear()
         self.users.clear()
         self.files.clear()

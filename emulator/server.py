@@ -76,11 +76,7 @@ class Emulator:
     async def stop(self) -> None:
         """Wake every long poll and shut the server down."""
         self.core.closing = True
-        for bot in self.core.bots.values():
-            bot.update_pulse.fire()
-            bot.activity.fire()
-            for chat in bot.chats.values():
-                chat.pulse.fire()
+        self.core.wake_all()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -88,6 +88,14 @@ class StoredFile:
     filename: str
     mime_type: str
 
+    def tg_file(self) -> JSON:
+        """The fields every Telegram file object has."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": f"u{self.file_id}",
+            "file_size": len(self.data),
+        }
+
 
 @dataclass
 class MsgRecord:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, create_i18n
 from bot.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
+from bot.polling import UpdateInbox, poll
 from bot.sending import Sender
 from bot.timeline import run_scheduler
 from storage.db import create_engine, create_sessionmaker
@@ -178,15 +179,10 @@ class BotApp:
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
+        inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
-                self.dp.start_polling(
-                    self.bot,
-                    handle_signals=False,
-                    close_bot_session=False,
-                    tasks_concurrency_limit=s.update_concurrency,
-                ),
-                name="polling",
+                poll(inbox, stop=self._stop, concurrency=s.update_concurrency), name="polling"
             )
         )
 

@@ -1,4 +1,4 @@
-"""Outer middlewares on every update: repeated-update guard, one DB session, the person."""
+"""Outer middlewares on every update: handled-once guard, one DB session, the person."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import people, survey_service
 from bot.survey_flow import SurveyStates
-from storage import people as repo
+from storage import updates as inbox
 from storage.fsm import current_session, has_staged_writes
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,12 @@ _SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One AsyncSession and one transaction per update; a repeated update is handled once.
+    """One AsyncSession and one transaction per update; a stored update is handled once.
 
-    The update id is recorded in the same transaction as the handling, so an update whose
-    handling failed is handled again if Telegram delivers it again, and one that succeeded never
-    is. Replies are sent after a commit (see :class:`CommitBeforeSendMiddleware`).
+    The update, stored in the inbox before it was confirmed to Telegram (``bot/polling.py``), is
+    marked handled in the same transaction as the handling: one that failed stays to be handled
+    again, one that succeeded never is. Replies are sent after a commit (see
+    :class:`CommitBeforeSendMiddleware`).
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
@@ -46,7 +47,7 @@ class DbSessionMiddleware(BaseMiddleware):
         # separate shielded task: an extra trip through the event loop on every update
         session = self._sessionmaker()
         try:
-            if not await repo.claim_update(
+            if not await inbox.claim_update(
                 session, bot_id=data["bot"].id, update_id=event.update_id
             ):
                 log.info("update %s was handled before; skipped", event.update_id)

@@ -48,8 +48,8 @@ class UpdateInbox:
     dp: Dispatcher
     sessionmaker: async_sessionmaker[AsyncSession]
     province_code: int
-    _done: list[int] = field(default_factory=list)
-    _marking: bool = False
+    _done: list[int] = field(default_factory=list, init=False)
+    _marking: bool = field(default=False, init=False)
 
     async def store(self, updates: Sequence[Update]) -> list[Update]:
         """Commit a batch as ``received`` in one statement; returns the ones not stored before."""
@@ -114,8 +114,11 @@ class UpdateInbox:
                 await session.commit()
             finally:
                 current_session.reset(token)
-        for reply in replies:
-            await self.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
+        try:
+            for reply in replies:
+                await self.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
+        except TelegramAPIError as exc:  # blocked, or Telegram down: the person can /survey
+            log.warning("could not show user %s their screen again: %s", user.id, exc)
 
     async def prune(self) -> None:
         """Forget updates older than a day."""
@@ -139,13 +142,13 @@ async def poll(
     stopping = asyncio.create_task(stop.wait())
     offset: int | None = None  # confirms the stored batch with the next call
     failures = 0
-    last_prune = 0.0
     loop = asyncio.get_running_loop()
+    next_prune = loop.time()
     try:
         while True:
-            if loop.time() - last_prune > PRUNE_EVERY:
+            if loop.time() >= next_prune:
                 await inbox.prune()
-                last_prune = loop.time()
+                next_prune = loop.time() + PRUNE_EVERY
             fetch = asyncio.create_task(
                 bot.get_updates(offset=offset, timeout=poll_timeout, allowed_updates=allowed)
             )

@@ -18,6 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from bot.emulator import BotMessage, EmulatedUser, Emulator, EmulatorClient, Rat
 from storage import updates as inbox_repo
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Answer, InboxUpdate, Person, SurveyResponse
+from storage.models.base import utcnow
 from tests.conftest import TEST_TOKEN, RunningBot, free_port, fresh_pg_database
 
 XUATNGU = Path(sys.executable).parent / "xuatngu"
@@ -251,7 +253,15 @@ async def test_stored_but_unhandled_update_is_handled_after_restart(
         },
     }
     async with rb.sessionmaker() as session:
-        await inbox_repo.store_updates(session, bot_id=rb.bot.id, updates=[(900_001, payload)])
+        await inbox_repo.store_updates(
+            session, bot_id=rb.bot.id, updates=[(900_001, payload), (800_000, {})]
+        )
+        # a finished update of two days ago: pruned at start
+        await session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.update_id == 800_000)
+            .values(state="replied", received_at=utcnow() - timedelta(days=2))
+        )
         await session.commit()
     before = len(await user.history())
     await rb.restart()
@@ -259,10 +269,10 @@ async def test_stored_but_unhandled_update_is_handled_after_restart(
     after = await user.history()
     assert len(after) == before + 1 and "Các lệnh:" in (after[-1].text or "")
     async with rb.sessionmaker() as session:
-        state = await session.scalar(
-            select(InboxUpdate.state).where(InboxUpdate.update_id == 900_001)
+        states = dict(
+            (await session.execute(select(InboxUpdate.update_id, InboxUpdate.state))).all()
         )
-    assert state == "replied"
+    assert states[900_001] == "replied" and 800_000 not in states
 
 
 async def test_handled_but_unreplied_update_gets_exactly_one_reply(

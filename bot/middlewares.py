@@ -33,9 +33,9 @@ class DbSessionMiddleware(BaseMiddleware):
     """One AsyncSession and one transaction per update; a stored update is handled once.
 
     The update, stored in the inbox before it was confirmed to Telegram (``bot/polling.py``), is
-    marked handled in the same transaction as the handling: one that failed stays to be handled
-    again, one that succeeded never is. Replies are sent after a commit (see
-    :class:`CommitBeforeSendMiddleware`).
+    marked handled in the same transaction as the handling, so a handling cut short by a crash
+    is done again after the restart and a committed one never is. Replies are sent after a
+    commit (see :class:`CommitBeforeSendMiddleware`).
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):

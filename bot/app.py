@@ -28,6 +28,7 @@ from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.sending import Sender
 from bot.timeline import run_scheduler
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
+from handlers.polling import UpdateInbox, poll
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
@@ -183,15 +184,10 @@ class BotApp:
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
+        inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
-                self.dp.start_polling(
-                    self.bot,
-                    handle_signals=False,
-                    close_bot_session=False,
-                    tasks_concurrency_limit=s.update_concurrency,
-                ),
-                name="polling",
+                poll(inbox, stop=self._stop, concurrency=s.update_concurrency), name="polling"
             )
         )
 
@@ -254,10 +250,7 @@ class BotApp:
 
     async def stop(self) -> None:
         """Stop polling, the scheduler, the admin server and the emulator; close connections."""
-        self._stop.set()
-        if self.dp is not None:
-            with contextlib.suppress(RuntimeError):
-                await self.dp.stop_polling()
+        self._stop.set()  # polling and the scheduler watch it
         if self._admin_server is not None:
             self._admin_server.should_exit = True
         if self.tasks:  # all together, so the process is gone within STOP_SECONDS and a bit

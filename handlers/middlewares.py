@@ -1,4 +1,4 @@
-"""Outer middlewares on every update: repeated-update guard, one DB session, the person."""
+"""Outer middlewares on every update: handled-once guard, one DB session, the person."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import people
 from bot.survey import service as survey_service
 from handlers.survey_flow import SurveyStates
-from storage import people as repo
+from storage import updates as inbox
 from storage.fsm import current_session, has_staged_writes
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,12 @@ _SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
-    """One AsyncSession and one transaction per update; a repeated update is handled once.
+    """One AsyncSession and one transaction per update; a stored update is handled once.
 
-    The update id is recorded in the same transaction as the handling, so an update whose
-    handling failed is handled again if Telegram delivers it again, and one that succeeded never
-    is. Replies are sent after a commit (see :class:`CommitBeforeSendMiddleware`).
+    The update, stored in the inbox before it was confirmed to Telegram
+    (``handlers/polling.py``), is marked handled in the same transaction as the handling, so a
+    handling cut short by a crash is done again after the restart and a committed one never is. Replies are sent after a
+    commit (see :class:`CommitBeforeSendMiddleware`).
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):
@@ -47,7 +48,7 @@ class DbSessionMiddleware(BaseMiddleware):
         # separate shielded task: an extra trip through the event loop on every update
         session = self._sessionmaker()
         try:
-            if not await repo.claim_update(
+            if not await inbox.claim_update(
                 session, bot_id=data["bot"].id, update_id=event.update_id
             ):
                 log.info("update %s was handled before; skipped", event.update_id)

@@ -3,30 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.dialect import dialect_insert, dialect_name, insert_for, update_by_id
-from storage.models import AnonymousCount, Person, ProcessedUpdate
-from storage.models.base import utcnow
+from storage.dialect import dialect_insert, update_by_id
+from storage.models import AnonymousCount, Person
 
 # hot statements, built once: no per-update construction or cache-key work
 _PEOPLE = cast(Table, Person.__table__)
 _PERSON_BY_TELEGRAM_ID = select(Person).where(Person.telegram_user_id == bindparam("tg_id"))
-
-
-@cache
-def _claim_statement(dialect_name: str) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING into ``processed_updates`` (one per dialect)."""
-    table = ProcessedUpdate.__table__
-    return insert_for(dialect_name, table).on_conflict_do_nothing(
-        index_elements=[table.c.bot_id, table.c.update_id]
-    )
 
 
 async def get_person(session: AsyncSession, *, telegram_user_id: int) -> Person | None:
@@ -87,21 +75,3 @@ async def get_count(session: AsyncSession, key: str) -> int:
     return int(
         await session.scalar(select(AnonymousCount.count).where(AnonymousCount.key == key)) or 0
     )
-
-
-async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
-    """Record an update id; False when it was handled before (a repeated update)."""
-    params = {"bot_id": bot_id, "update_id": update_id, "processed_at": utcnow()}
-    try:
-        result = await session.execute(_claim_statement(dialect_name(session)), params)
-        return bool(result.rowcount)  # type: ignore[attr-defined]
-    except IntegrityError:
-        return False
-
-
-async def prune_processed_updates(session: AsyncSession, *, before: datetime) -> int:
-    """Forget update ids older than ``before`` (Telegram never resends after 24 h)."""
-    result = await session.execute(
-        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before)
-    )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from storage import people as repo
-from storage.models import Answer, FsmRecord, Person, ProcessedUpdate
+from storage.models import Answer, FsmRecord, InboxUpdate, Person
 from storage.models.admin import AuditEntry
 from tests.conftest import RunningBot
 
@@ -83,10 +83,12 @@ async def test_repeated_update_is_handled_once(running_bot: RunningBot) -> None:
     await running_bot.emu.settle(idle=0.5)
     assert len(await user.history()) == before
     async with running_bot.sessionmaker() as session:
-        count = await session.scalar(
-            select(func.count()).where(ProcessedUpdate.update_id == sent["update_id"])
-        )
-    assert count == 1
+        states = (
+            await session.scalars(
+                select(InboxUpdate.state).where(InboxUpdate.update_id == sent["update_id"])
+            )
+        ).all()
+    assert states == ["replied"]
 
 
 async def test_sticker_and_photo_get_a_polite_answer(running_bot: RunningBot) -> None:

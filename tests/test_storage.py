@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -11,9 +12,11 @@ from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import people as repo
+from storage import updates
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage, current_session
 from storage.migrate import alembic_config, pending_revisions, upgrade_async
+from storage.models.base import utcnow
 from tests.conftest import REDIS_URL, require_service, start_bot
 
 
@@ -25,7 +28,7 @@ async def test_migrations_up_and_down(any_db_url: str) -> None:
         assert await pending_revisions(engine) == []
         async with engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-        expected = {"people", "answers", "trade_preferences", "fsm_states", "processed_updates"}
+        expected = {"people", "answers", "trade_preferences", "fsm_states", "update_inbox"}
         assert expected <= tables
 
         def _down(conn: object) -> None:
@@ -76,15 +79,30 @@ async def test_sql_fsm_storage_roundtrip_and_shared_session(repo_engine: AsyncEn
     assert await storage.get_state(key) == "Survey:answering"
 
 
-async def test_claim_update_once(repo_engine: AsyncEngine) -> None:
-    engine = repo_engine
-    sessionmaker = create_sessionmaker(engine)
+async def test_inbox_stores_once_and_claims_once(repo_engine: AsyncEngine) -> None:
+    sessionmaker = create_sessionmaker(repo_engine)
+    payload = {"update_id": 100, "message": {"text": "hi"}}
     async with sessionmaker() as session:
-        assert await repo.claim_update(session, bot_id=7, update_id=100) is True
+        stored = await updates.store_updates(
+            session, bot_id=7, updates=[(100, payload), (101, {"update_id": 101})]
+        )
+        assert stored == {100, 101}
+        # a repeated update keeps its row (and state); only the new one is stored
+        again = await updates.store_updates(session, bot_id=7, updates=[(100, {}), (102, {})])
+        assert again == {102}
+        assert await updates.claim_update(session, bot_id=8, update_id=100) is False  # not stored
         await session.commit()
     async with sessionmaker() as session:
-        assert await repo.claim_update(session, bot_id=7, update_id=100) is False
-        assert await repo.claim_update(session, bot_id=8, update_id=100) is True
+        assert await updates.claim_update(session, bot_id=7, update_id=100) is True
+        await session.commit()
+    async with sessionmaker() as session:
+        assert await updates.claim_update(session, bot_id=7, update_id=100) is False
+        await updates.mark_replied(session, bot_id=7, update_ids=[101])
+        await session.commit()
+    async with sessionmaker() as session:
+        unfinished = await updates.unfinished_updates(session, bot_id=7)
+        assert unfinished == [(100, "handled", payload), (102, "received", {})]
+        assert await updates.prune_updates(session, before=utcnow() + timedelta(seconds=1)) == 3
         await session.commit()
 
 

@@ -5,8 +5,8 @@ from storage.models.core import (
     AnonymousCount,
     Answer,
     FsmRecord,
+    InboxUpdate,
     Person,
-    ProcessedUpdate,
     SurveyResponse,
     TradePreference,
 )
@@ -16,8 +16,8 @@ __all__ = [
     "Answer",
     "Base",
     "FsmRecord",
+    "InboxUpdate",
     "Person",
-    "ProcessedUpdate",
     "SurveyResponse",
     "TradePreference",
 ]

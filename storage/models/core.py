@@ -150,14 +150,20 @@ class AnonymousCount(Base):
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class ProcessedUpdate(Base):
-    """Telegram update ids already handled, so that a repeated update is handled once."""
+class InboxUpdate(Base):
+    """A Telegram update, stored before Telegram is told it arrived (the update inbox).
 
-    __tablename__ = "processed_updates"
+    ``state``: ``received`` (stored, not handled yet), ``handled`` (its handling committed, the
+    reply may not have gone out), ``replied`` (the handler finished). See ``bot/polling.py``.
+    """
+
+    __tablename__ = "update_inbox"
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    state: Mapped[str] = mapped_column(String(8), default="received")
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class FsmRecord(Base):

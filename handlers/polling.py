@@ -1,0 +1,187 @@
+"""Long polling through the update inbox: an update Telegram sent survives a crash at any instant.
+
+Telegram forgets an update once the next ``getUpdates`` asks for a later offset, so the offset
+moves on only after the batch is committed to the inbox (``storage/updates.py``). Each stored
+update is then handled in its own transaction, which marks it ``handled`` (a repeated one is
+skipped); replies go out after that commit (``CommitBeforeSendMiddleware``), and once the
+handler finished the update is marked ``replied``.
+
+After a crash, :meth:`UpdateInbox.recover` finishes the job: updates still ``received`` are
+handled; for ones ``handled`` but not ``replied`` (killed between the commit and the reply) the
+person's current survey screen is shown again, from what is stored, so no answer is stored twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import Update, User
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from handlers.survey_flow import SurveyStates, open_flow
+from handlers.survey_views import Reply, merge_replies
+from storage import people as people_repo
+from storage import updates as repo
+from storage.fsm import current_session
+from storage.models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+_SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
+KEEP = timedelta(days=1)  # Telegram never resends an update after 24 h
+PRUNE_EVERY = 3600.0  # seconds
+
+
+@dataclass
+class UpdateInbox:
+    """Store updates durably, handle stored ones, recover after a crash (polling or webhook)."""
+
+    bot: Bot
+    dp: Dispatcher
+    sessionmaker: async_sessionmaker[AsyncSession]
+    province_code: int
+    _done: list[int] = field(default_factory=list, init=False)
+    _marking: bool = field(default=False, init=False)
+
+    async def store(self, updates: Sequence[Update]) -> list[Update]:
+        """Commit a batch as ``received`` in one statement; returns the ones not stored before."""
+        rows = [(u.update_id, u.model_dump(mode="json", exclude_unset=True)) for u in updates]
+        async with self.sessionmaker() as session:
+            fresh = await repo.store_updates(session, bot_id=self.bot.id, updates=rows)
+            await session.commit()
+        return [u for u in updates if u.update_id in fresh]
+
+    async def handle(self, update: Update) -> None:
+        """Handle one stored update (its claim is in ``DbSessionMiddleware``), then mark it."""
+        try:
+            await self.dp.feed_update(self.bot, update)
+        finally:
+            await self._mark_replied(update.update_id)
+
+    async def _mark_replied(self, update_id: int) -> None:
+        """Mark finished updates ``replied``: one statement for all that finished meanwhile."""
+        self._done.append(update_id)
+        if self._marking:  # the running write takes this id too
+            return
+        self._marking = True
+        try:
+            while self._done:
+                ids, self._done = self._done, []
+                async with self.sessionmaker() as session:
+                    await repo.mark_replied(session, bot_id=self.bot.id, update_ids=ids)
+                    await session.commit()
+        finally:
+            self._marking = False
+
+    async def recover(self) -> None:
+        """On start: finish what a crash interrupted, oldest first."""
+        async with self.sessionmaker() as session:
+            rows = await repo.unfinished_updates(session, bot_id=self.bot.id)
+        reshown: set[int] = set()
+        for update_id, state, payload in rows:
+            update = Update.model_validate(payload, context={"bot": self.bot})
+            if state == repo.RECEIVED:
+                log.info("update %s was stored but not handled: handling it now", update_id)
+                await self.handle(update)
+                continue
+            user = getattr(update.event, "from_user", None)
+            if isinstance(user, User) and user.id not in reshown:
+                log.info("update %s was handled, its reply maybe not sent: resending", update_id)
+                reshown.add(user.id)
+                await self._show_current_screen(user)
+            await self._mark_replied(update_id)
+
+    async def _show_current_screen(self, user: User) -> None:
+        """Send a person in the survey their current question (or summary) again."""
+        key = StorageKey(bot_id=self.bot.id, chat_id=user.id, user_id=user.id)
+        fsm = FSMContext(storage=self.dp.storage, key=key)
+        replies: list[Reply] = []
+        async with self.sessionmaker() as session:
+            token = current_session.set(session)
+            try:
+                person = await people_repo.get_person(session, telegram_user_id=user.id)
+                if person is not None and await fsm.get_state() in _SURVEY_STATES:
+                    flow = await open_flow(session, person, fsm, self.province_code)
+                    replies = merge_replies(await flow.enter())
+                await session.commit()
+            finally:
+                current_session.reset(token)
+        try:
+            for reply in replies:
+                await self.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
+        except TelegramAPIError as exc:  # blocked, or Telegram down: the person can /survey
+            log.warning("could not show user %s their screen again: %s", user.id, exc)
+
+    async def prune(self) -> None:
+        """Forget updates older than a day."""
+        async with self.sessionmaker() as session:
+            await repo.prune_updates(session, before=utcnow() - KEEP)
+            await session.commit()
+
+
+async def poll(
+    inbox: UpdateInbox, *, stop: asyncio.Event, concurrency: int, poll_timeout: int = 30
+) -> None:
+    """Long polling until ``stop`` is set: fetch, store, confirm, handle.
+
+    Up to ``concurrency`` updates are handled at once; one person's updates keep their order
+    (the dispatcher's event isolation). On stop, the updates being handled are finished.
+    """
+    await inbox.recover()
+    bot, allowed = inbox.bot, inbox.dp.resolve_used_update_types()
+    slots = asyncio.Semaphore(concurrency)
+    running: set[asyncio.Task[None]] = set()
+    stopping = asyncio.create_task(stop.wait())
+    offset: int | None = None  # confirms the stored batch with the next call
+    failures = 0
+    loop = asyncio.get_running_loop()
+    next_prune = loop.time()
+    try:
+        while True:
+            if loop.time() >= next_prune:
+                await inbox.prune()
+                next_prune = loop.time() + PRUNE_EVERY
+            fetch = asyncio.create_task(
+                bot.get_updates(offset=offset, timeout=poll_timeout, allowed_updates=allowed)
+            )
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if stopping.done():
+                fetch.cancel()
+                return
+            try:
+                updates = fetch.result()
+            except TelegramAPIError as exc:
+                failures += 1
+                delay = min(0.5 * 2**failures, 30.0)
+                log.warning("getUpdates failed (%s); again in %.1f s", exc, delay)
+                await asyncio.wait({stopping}, timeout=delay)
+                continue
+            failures = 0
+            if not updates:
+                continue
+            for update in await inbox.store(updates):
+                await slots.acquire()
+                task = asyncio.create_task(inbox.handle(update), name=f"update {update.update_id}")
+                running.add(task)
+                task.add_done_callback(running.discard)
+                task.add_done_callback(lambda _: slots.release())
+                task.add_done_callback(_log_failure)
+            top = max(u.update_id for u in updates) + 1  # a redelivered old one may come last
+            offset = top if offset is None else max(offset, top)
+    finally:
+        stopping.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """An update whose error handling itself failed: log it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s failed", task.get_name(), exc_info=task.exception())

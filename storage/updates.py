@@ -1,0 +1,103 @@
+"""The update inbox: Telegram updates stored before they are confirmed; they never commit.
+
+An update's life: :func:`store_updates` (state ``received``) → :func:`claim_update` in the
+update's own transaction (``handled``) → :func:`mark_replied` once its handler finished
+(``replied``) → :func:`prune_updates` a day later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import dialect_name, insert_for
+from storage.models import InboxUpdate
+from storage.models.base import utcnow
+
+RECEIVED, HANDLED, REPLIED = "received", "handled", "replied"
+
+_INBOX = cast(Table, InboxUpdate.__table__)
+_CLAIM = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.bot_id == bindparam("b_id"),
+        _INBOX.c.update_id == bindparam("u_id"),
+        _INBOX.c.state == RECEIVED,
+    )
+    .values(state=HANDLED)
+)
+_MARK_REPLIED = (
+    update(_INBOX)
+    .where(
+        _INBOX.c.bot_id == bindparam("b_id"),
+        _INBOX.c.update_id.in_(bindparam("u_ids", expanding=True)),
+    )
+    .values(state=REPLIED)
+)
+_UNFINISHED = (
+    select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload)
+    .where(_INBOX.c.bot_id == bindparam("b_id"), _INBOX.c.state != REPLIED)
+    .order_by(_INBOX.c.update_id)
+)
+
+
+@cache
+def _store_statement(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING update_id (one per dialect)."""
+    return (
+        insert_for(dialect_name, _INBOX)
+        .on_conflict_do_nothing(index_elements=[_INBOX.c.bot_id, _INBOX.c.update_id])
+        .returning(_INBOX.c.update_id)
+    )
+
+
+async def store_updates(
+    session: AsyncSession, *, bot_id: int, updates: Sequence[tuple[int, dict[str, Any]]]
+) -> set[int]:
+    """Store ``(update_id, payload)`` pairs as ``received``, in one statement.
+
+    Returns the ids stored now; an id already in the inbox (a repeated update) is left as it is.
+    """
+    if not updates:
+        return set()
+    now = utcnow()
+    rows = [
+        {"bot_id": bot_id, "update_id": uid, "payload": data, "state": RECEIVED, "received_at": now}
+        for uid, data in updates
+    ]
+    # one INSERT … VALUES (…), (…) RETURNING: SQLAlchemy's "insertmanyvalues" batching
+    result = await session.execute(_store_statement(dialect_name(session)), rows)
+    return set(result.scalars())
+
+
+async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) -> bool:
+    """Mark a stored update ``handled`` in the handling's transaction.
+
+    False when it is not ``received`` (handled before, or never stored): skip the handling.
+    """
+    result = await session.execute(_CLAIM, {"b_id": bot_id, "u_id": update_id})
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_replied(session: AsyncSession, *, bot_id: int, update_ids: Sequence[int]) -> None:
+    """These updates' handlers finished (replies sent, or the failure reported)."""
+    await session.execute(_MARK_REPLIED, {"b_id": bot_id, "u_ids": list(update_ids)})
+
+
+async def unfinished_updates(
+    session: AsyncSession, *, bot_id: int
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """``(update_id, state, payload)`` of the updates not ``replied`` yet, oldest first."""
+    rows = await session.execute(_UNFINISHED, {"b_id": bot_id})
+    return [(r.update_id, r.state, r.payload) for r in rows]
+
+
+async def prune_updates(session: AsyncSession, *, before: datetime) -> int:
+    """Forget updates received before ``before`` (Telegram never resends after 24 h)."""
+    result = await session.execute(delete(InboxUpdate).where(InboxUpdate.received_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -35,8 +35,8 @@ class DbSessionMiddleware(BaseMiddleware):
 
     The update, stored in the inbox before it was confirmed to Telegram
     (``handlers/polling.py``), is marked handled in the same transaction as the handling, so a
-    handling cut short by a crash is done again after the restart and a committed one never is. Replies are sent after a
-    commit (see :class:`CommitBeforeSendMiddleware`).
+    handling cut short by a crash is done again after the restart and a committed one never is.
+    Replies are sent after a commit (see :class:`CommitBeforeSendMiddleware`).
     """
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]):

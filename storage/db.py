@@ -23,12 +23,16 @@ def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> 
     may hold more than one (the dashboard's queries run side by side, an export streams on its
     own).
 
-    ``writer=True`` is the bot's engine, whose every transaction writes: on SQLite it has one
-    connection (its transactions queue for it, first come first served, instead of meeting in
-    SQLite's busy-wait back-off) and starts each transaction with ``BEGIN IMMEDIATE`` (SQLAlchemy's
-    documented recipe for pysqlite/aiosqlite), so a transaction holds the write lock from its
-    first statement and never fails to upgrade a read snapshot that another connection (the admin
-    backend, the scheduler) has moved past. It changes nothing on PostgreSQL.
+    ``writer=True`` is the bot's engine: on SQLite it has one connection, so its transactions
+    queue for it, first come first served, instead of meeting in SQLite's busy-wait back-off.
+    It changes nothing on PostgreSQL.
+
+    SQLite transactions begin as the driver begins them: ``BEGIN`` (deferred) is sent with the
+    first INSERT/UPDATE/DELETE, in the same call, and a SELECT before it reads outside any
+    transaction. The bot's transactions start with the inbox claim (a write), so they hold the
+    write lock from their first statement, and never fail to upgrade a read snapshot that another
+    connection moved past. (An explicit ``BEGIN IMMEDIATE``, SQLAlchemy's recipe, cost one more
+    aiosqlite thread hop per transaction: measured in bench/README.md.)
     """
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
@@ -48,14 +52,6 @@ def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> 
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
-            if writer:
-                dbapi_conn.isolation_level = None  # the driver emits no BEGIN of its own
-
-        if writer:
-
-            @event.listens_for(engine.sync_engine, "begin")
-            def _begin_immediate(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_size", 10)

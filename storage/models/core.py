@@ -154,7 +154,7 @@ class InboxUpdate(Base):
     """A Telegram update, stored before Telegram is told it arrived (the update inbox).
 
     ``state``: ``received`` (stored, not handled yet), ``handled`` (its handling committed, the
-    reply may not have gone out), ``replied`` (the handler finished). See ``bot/polling.py``.
+    reply may not have gone out), ``replied`` (the handler finished). See ``handlers/polling.py``.
     """
 
     __tablename__ = "update_inbox"

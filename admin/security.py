@@ -62,11 +62,6 @@ def same(a: str | None, b: str | None) -> bool:
     return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
-def sign(secret: str, value: str) -> str:
-    """HMAC-SHA256 of ``value`` under ``secret`` (hex)."""
-    return hmac.new(secret.encode("utf-8"), value.encode("utf-8"), hashlib.sha256).hexdigest()
-
-
 def password_problem(password: str) -> str | None:
     """Why a new password is not acceptable (a message id), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:

@@ -156,14 +156,6 @@ def trade_none_reply(survey: Survey, lang: str, typed: str) -> Reply:
     return Reply(text(survey, "trade_none", lang, text=html.escape(typed[:60])), kb.as_markup())
 
 
-def commune_confirm_reply(survey: Survey, lang: str, code: str, name: str) -> Reply:
-    kb = InlineKeyboardBuilder()
-    kb.button(text="✅ " + name, callback_data=CommuneCb(code=code))
-    kb.button(text=text(survey, "commune_retype", lang), callback_data=CommuneCb(code=""))
-    kb.adjust(1)
-    return Reply(text(survey, "commune_confirm", lang, name=html.escape(name)), kb.as_markup())
-
-
 def commune_ask_reply(survey: Survey, lang: str, candidates: Sequence[tuple[str, str]]) -> Reply:
     kb = InlineKeyboardBuilder()
     for code, name in candidates:

@@ -32,10 +32,6 @@ async def write_person(session: AsyncSession, person: Person, **values: Any) -> 
         set_committed_value(person, column, value)
 
 
-async def get_person_by_id(session: AsyncSession, person_id: int) -> Person | None:
-    return await session.get(Person, person_id)
-
-
 async def create_person(
     session: AsyncSession, *, telegram_user_id: int, chat_id: int, language: str, source: str | None
 ) -> Person:

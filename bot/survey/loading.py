@@ -73,7 +73,6 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
         "confirm": (),
         "confirmed": (),
         # commune question
-        "commune_confirm": ("name",),
         "commune_ask": (),
         "commune_none": ("text",),
         "commune_outside": ("name", "province"),

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
-from bot.survey import Question, Survey, load_survey, next_question, prune
+from bot.survey import Question, Survey, load_survey, prune
 from bot.timeline import reschedule_person
 from storage import people as people_repo
 from storage import survey as repo
@@ -69,11 +69,6 @@ async def open_state(
     if response is None:
         response = await repo.create_response(session, person, survey().version)
     return SurveyState(response, answers)
-
-
-def current_question(state: SurveyState) -> Question | None:
-    """The next unanswered question, or None when every applicable one is answered."""
-    return next_question(survey(), state.answers)
 
 
 async def save_answer(

@@ -6,116 +6,81 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
-from sqlalchemy.ext.asyncio import AsyncSession
+from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot.config import Settings
-from bot.survey.service import SurveyState
 from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, SurveyCb, TradeCb
 from handlers.filters import Magic
 from handlers.survey_flow import SurveyFlow, SurveyStates, open_flow
 from handlers.survey_views import Reply, merge_replies
-from storage.models import Person
+
+# ---------------------------------------------------------------- the flow of this update
+
+
+class FlowMiddleware(BaseMiddleware):
+    """Build the survey flow for an update a handler of this router takes: ``data['flow']``.
+
+    From the person, the stored answers (``survey_state`` when the person middleware read them
+    with the person) and the FSM data.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        settings: Settings = data["settings"]
+        data["flow"] = await open_flow(
+            data["session"],
+            data["person"],
+            data["state"],
+            settings.province_code,
+            data.get("survey_state"),
+        )
+        return await handler(event, data)
+
 
 # ---------------------------------------------------------------- entry points
 
 
-async def command_survey_handler(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def command_survey_handler(message: Message, flow: SurveyFlow) -> None:
     """Start, resume, or (once done) review the survey."""
-    await _enter(message, person, session, state, settings, survey_state)
+    await _send_all(message, await flow.enter())
 
 
-async def survey_button_handler(
-    query: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def survey_button_handler(query: CallbackQuery, flow: SurveyFlow) -> None:
     """ "Bắt đầu khảo sát" / "Xem lại" buttons (also sent by reminders)."""
     await query.answer()
-    if isinstance(query.message, Message):
-        await _enter(query.message, person, session, state, settings, survey_state)
-
-
-async def _enter(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
-    flow = await open_flow(session, person, state, settings.province_code, survey_state)
-    await _send_all(message, await flow.enter())
+    await _send_all(query.message, await flow.enter())
 
 
 # ---------------------------------------------------------------- typed answers
 
 
-async def contact_handler(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def contact_handler(message: Message, flow: SurveyFlow, settings: Settings) -> None:
     """A shared contact answers the phone question (only the sender's own number)."""
     assert message.contact is not None
-    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     own = message.contact.user_id in (None, message.from_user.id if message.from_user else None)
     typed = message.contact.phone_number if own else ""
     await _send_all(message, await flow.typed(typed, today=_today(settings)))
 
 
-async def text_answer_handler(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def text_answer_handler(message: Message, flow: SurveyFlow, settings: Settings) -> None:
     """Typed answer to the current question."""
-    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     await _send_all(message, await flow.typed(message.text or "", today=_today(settings)))
 
 
-async def summary_text_handler(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def summary_text_handler(message: Message, flow: SurveyFlow) -> None:
     """Text while the summary is shown: show it again with its buttons."""
-    await _enter(message, person, session, state, settings, survey_state)
+    await _send_all(message, await flow.enter())
 
 
-async def non_text_handler(
-    message: Message,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    survey_state: SurveyState | None = None,
-) -> None:
+async def non_text_handler(message: Message, flow: SurveyFlow) -> None:
     """A sticker, photo or voice where text was asked: say so and ask again."""
-    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     await _send_all(message, await flow.not_text())
 
 
@@ -134,20 +99,13 @@ _BUTTON_ACTIONS: dict[type[CallbackData], Callable[[SurveyFlow, Any], Awaitable[
 
 
 async def flow_button_handler(
-    query: CallbackQuery,
-    person: Person,
-    session: AsyncSession,
-    state: FSMContext,
-    settings: Settings,
-    callback_data: CallbackData | None = None,
-    survey_state: SurveyState | None = None,
+    query: CallbackQuery, flow: SurveyFlow, callback_data: CallbackData | None = None
 ) -> None:
     """A survey button: an option, a commune or trade pick, the quiz, edit, confirm.
 
     Unknown or forged callback data during the survey (no ``callback_data``) is refused and
     the current question asked again.
     """
-    flow = await open_flow(session, person, state, settings.province_code, survey_state)
     action = _BUTTON_ACTIONS.get(type(callback_data)) if callback_data is not None else None
     replies = await (action(flow, callback_data) if action else flow.stale())
     await query.answer(flow.toast or None)
@@ -171,6 +129,8 @@ async def _send_all(target: Any, replies: list[Reply]) -> None:
 def create_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
+    router.message.middleware(FlowMiddleware())
+    router.callback_query.middleware(FlowMiddleware())
     router.message.register(command_survey_handler, Command("survey"))
     router.callback_query.register(survey_button_handler, SurveyCb.filter())
     router.message.register(contact_handler, StateFilter(SurveyStates.answering), Magic(F.contact))

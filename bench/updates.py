@@ -319,8 +319,7 @@ async def serve_bot(api_base: str, token: str, database_url: str, profile: str |
     )
     app = BotApp(settings, with_admin=False, with_scheduler=False)
     await app.start()
-    if os.environ.get("XUATNGU_BENCH_TUNE", "1") == "1":  # as ``xuatngu run`` does
-        tune_long_running_process()
+    tune_long_running_process()  # as ``xuatngu run`` does
     profiler = start_profile(app) if profile else None
     print("READY", flush=True)
     try:

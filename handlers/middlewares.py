@@ -19,15 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import people
 from bot.survey import service as survey_service
-from handlers.survey_flow import SurveyStates
+from handlers.survey_flow import SURVEY_STATES
 from storage import updates as inbox
 from storage.fsm import current_session, has_staged_writes
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-
-_SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
 
 
 class DbSessionMiddleware(BaseMiddleware):
@@ -109,7 +107,7 @@ class PersonMiddleware(BaseMiddleware):
         if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
             session: AsyncSession = data["session"]
             survey_state = None
-            if data.get("raw_state") in _SURVEY_STATES:
+            if data.get("raw_state") in SURVEY_STATES:
                 # mid-survey, the survey state comes with the person: one query, not two
                 found, survey_state = await survey_service.person_with_state(session, user.id)
             else:

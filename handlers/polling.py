@@ -26,16 +26,15 @@ from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.survey_flow import SurveyStates, open_flow
+from bot import people
+from handlers.survey_flow import SURVEY_STATES, open_flow
 from handlers.survey_views import Reply, merge_replies
-from storage import people as people_repo
 from storage import updates as repo
 from storage.fsm import current_session
 from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
-_SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
 KEEP = timedelta(days=1)  # Telegram never resends an update after 24 h
 PRUNE_EVERY = 3600.0  # seconds
 
@@ -107,8 +106,8 @@ class UpdateInbox:
         async with self.sessionmaker() as session:
             token = current_session.set(session)
             try:
-                person = await people_repo.get_person(session, telegram_user_id=user.id)
-                if person is not None and await fsm.get_state() in _SURVEY_STATES:
+                person = await people.find_person(session, user.id)
+                if person is not None and await fsm.get_state() in SURVEY_STATES:
                     flow = await open_flow(session, person, fsm, self.province_code)
                     replies = merge_replies(await flow.enter())
                 await session.commit()

@@ -54,6 +54,10 @@ class SurveyStates(StatesGroup):
     summary = State()
 
 
+# the raw FSM state names of a person in the survey
+SURVEY_STATES = frozenset(SurveyStates.__all_states_names__)
+
+
 @lru_cache(maxsize=1)
 def trade_matcher() -> TradeMatcher:
     return TradeMatcher(load_trades())

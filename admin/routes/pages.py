@@ -174,7 +174,6 @@ async def password_submit(
 @router.get("/")
 async def dashboard_page(
     request: Request,
-    db: Db,
     user: Annotated[Principal, Depends(allowed("dashboard"))],
     year: int | None = None,
 ) -> Response:

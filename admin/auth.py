@@ -9,8 +9,8 @@ from typing import Literal
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.audit import audit
 from admin.security import new_token, token_hash, verify_password_async
+from storage.audit import audit
 from storage.models.admin import AdminSession, AdminUser, ApiClient, LoginThrottle
 
 MAX_USER_FAILURES = 5

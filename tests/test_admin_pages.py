@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from admin.audit import audit
+from storage.audit import audit
 from storage.models.admin import AdminUser, AuditEntry
 from storage.models.timeline import Outcome
 from tests.admin_helpers import PASSWORD, AdminEnv, admin_env, post_form, post_login

@@ -11,13 +11,13 @@ from sqlalchemy import func, select
 
 from admin import auth
 from admin.accounts import AccountError, create_api_client, create_user
-from admin.audit import audit
 from admin.auth import Principal
 from admin.deps import Db, allowed, allowed_post, client_ip, now
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import ALL_ROLES
 from admin.security import hash_password_async
 from admin.web import render
+from storage.audit import audit
 from storage.models.admin import AdminUser, ApiClient, AuditEntry
 
 router = APIRouter(include_in_schema=False)

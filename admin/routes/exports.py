@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from admin.audit import audit
 from admin.auth import Principal
 from admin.deps import Db, allowed, allowed_post, client_ip, now
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import commune_scope, limit_codes
 from admin.web import lang_of, render
 from bot.reporting import exports, preferences
+from storage.audit import audit
 
 router = APIRouter(include_in_schema=False)
 

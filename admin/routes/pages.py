@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin import auth
-from admin.audit import audit
 from admin.auth import Principal
 from admin.dashboard import Dashboard, dashboard
 from admin.deps import (
@@ -32,6 +31,7 @@ from admin.security import (
 from admin.survey_view import survey_questions
 from admin.web import render
 from bot.i18n import LANGUAGES
+from storage.audit import audit
 from storage.models.admin import AdminUser
 
 router = APIRouter(include_in_schema=False)

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from admin.audit import audit
 from admin.auth import Principal
 from admin.deps import Db, allowed, allowed_post, client_ip, now
 from admin.queries import (
@@ -25,6 +24,7 @@ from admin.scope import commune_scope
 from admin.survey_view import survey_questions
 from admin.web import lang_of, render
 from bot.reporting import labels
+from storage.audit import audit
 from storage.models.admin import CallbackRequest
 
 router = APIRouter(include_in_schema=False)

@@ -62,7 +62,7 @@ def create_user_cmd(
 ) -> None:
     """Create an admin account (asks for the password when run in a terminal)."""
     from admin.accounts import AccountError, create_user
-    from admin.audit import audit
+    from storage.audit import audit
 
     settings = settings_or_exit()
     password = _read_password(password_stdin)
@@ -95,7 +95,7 @@ def create_token_cmd(
 ) -> None:
     """Create an API client and print its bearer token once."""
     from admin.accounts import AccountError, create_api_client
-    from admin.audit import audit
+    from storage.audit import audit
 
     settings = settings_or_exit()
 

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from admin import audit_view
 from admin.deps import LANG_COOKIE
 from admin.scope import can
 from bot.i18n import ADMIN_DOMAIN, pick_language, translator
@@ -50,6 +51,10 @@ templates.env.globals.update(
     trade_name=labels.trade_name,
     commune_name=labels.commune_name,
     option_label=labels.option_label,
+    audit_action=audit_view.action_name,
+    audit_actor=audit_view.actor_name,
+    audit_details=audit_view.detail_parts,
+    audit_groups=audit_view.GROUPS,
 )
 
 

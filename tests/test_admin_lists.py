@@ -1,4 +1,5 @@
-"""The people list warns of a phone number given twice (SQLite and PostgreSQL)."""
+"""Lists officials read, on SQLite and PostgreSQL: the duplicate-phone warning in the people list
+and the audit log in words (stored codes, shown as sentences)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.admin_helpers import AdminEnv, admin_env
+from storage.audit import audit
+from tests.admin_helpers import AdminEnv, admin_env, post_form, post_login
 from tests.factories import make_person
 
 KY_LUA, TAM_THANH = "6187", "5986"
@@ -57,3 +59,64 @@ async def test_people_sharing_a_phone_number_are_flagged(env: AdminEnv) -> None:
     assert SAME in rows["An"] and "Giang" not in rows and SAME not in rows["Hà"]
     await client.get("/lang/en")
     assert "Same phone" in (await client.get("/people")).text
+
+
+async def test_audit_log_reads_in_words(env: AdminEnv) -> None:
+    async with env.sessionmaker() as s:
+        person = await make_person(
+            s, full_name="Hoàng Văn Bình", answers={"wants_call": "yes"}, consent_sharing=True
+        )
+        await audit(s, actor="bot", action="erasure", detail={"by": "person"})
+        await audit(
+            s,
+            actor="cli",
+            action="account.created",
+            detail={"username": "xa1", "role": "commune", "communes": [KY_LUA], "trades": []},
+        )
+        await audit(s, actor="api:crm", action="some.new_action", detail={"count": 3})
+        await s.commit()
+    await env.user("boss", "admin")
+    assert (await post_login(env.client(), "boss", "wrong password!")).status_code == 401
+    client = await env.login("boss")
+    await post_form(client, "/callbacks", f"/callbacks/{person.id}", {"note": "Đã gọi"})
+    await post_form(client, "/exports", "/exports/download", {"fmt": "csv", "sharing_only": "true"})
+    html = (await client.get("/audit")).text
+    table = html[html.index("<table") : html.index("</table>")]
+    for words in (
+        "Đăng nhập thành công",
+        "Đăng nhập không thành công",
+        "sai tên đăng nhập hoặc mật khẩu",
+        "Đã gọi lại xong",
+        "Xuất tệp CSV",
+        "1 người",
+        "tất cả xã/phường",
+        "chỉ người đồng ý chia sẻ cho trường nghề",
+        "Tạo tài khoản",
+        "tài khoản xa1",
+        "vai trò: Cấp xã",
+        "xã/phường: Phường Kỳ Lừa",
+        "Dòng lệnh",
+        "crm (API)",
+        "Một người tự xóa dữ liệu của mình",
+        "theo yêu cầu của chính người đó",
+    ):
+        assert words in table, words
+    assert f'<a href="/people/{person.id}">hồ sơ số {person.id}</a>' in table
+    for raw in (
+        "login.succeeded",
+        "callback.done",
+        "export.csv",
+        "person_id",
+        "{",
+        "'",
+        "user:boss",
+    ):
+        assert raw not in table, raw
+    assert "some.new_action" in table and "count: 3" in table  # not known yet: shown as stored
+    # the filter is a list of words too, and still filters by the stored codes
+    logins = (await client.get("/audit?action=login")).text
+    assert '<option value="login" selected>Đăng nhập</option>' in logins
+    assert "Đăng nhập thành công" in logins and "Xuất tệp CSV" not in logins
+    await client.get("/lang/en")
+    english = (await client.get("/audit")).text
+    assert "Login succeeded" in english and "wrong username or password" in english

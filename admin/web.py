@@ -46,7 +46,12 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-templates.env.filters.update(local=_local, month=_month, pct=_pct)
+def _short(name: str) -> str:
+    """A name without its explanation in brackets: ``Hàn (hàn điện, hàn hơi)`` → ``Hàn``."""
+    return name.split(" (", 1)[0]
+
+
+templates.env.filters.update(local=_local, month=_month, pct=_pct, short=_short)
 templates.env.globals.update(
     trade_name=labels.trade_name,
     commune_name=labels.commune_name,

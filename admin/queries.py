@@ -12,6 +12,7 @@ from sqlalchemy.orm import aliased
 
 from admin.auth import Principal
 from admin.scope import people_filter
+from bot.survey.parsing import parse_phone
 from storage.models.admin import AdminUser, CallbackRequest
 from storage.models.core import Answer, Person, SurveyResponse, TradePreference
 from storage.models.timeline import Outcome
@@ -96,6 +97,42 @@ async def list_people(
         .limit(size)
     )
     return list((await db.scalars(stmt)).all()), total
+
+
+def _phone_key(phone: str) -> str:
+    """A phone as compared for duplicates: normalised (``+84…``) when it is a Vietnamese mobile."""
+    return parse_phone(phone) or phone.strip()
+
+
+def _phone_forms(phone: str) -> set[str]:
+    """The ways one number may be stored: as given, normalised, national and bare."""
+    key = _phone_key(phone)
+    forms = {phone, key}
+    if key.startswith("+84"):
+        forms |= {"0" + key[3:], key[1:], key[3:]}
+    return forms
+
+
+async def shared_phones(
+    db: AsyncSession, principal: Principal, people: list[Person]
+) -> dict[int, int]:
+    """For each of ``people`` whose phone (normalised) is also another person's, how many people
+    in the principal's scope share that number (themselves included)."""
+    phones = {p.phone for p in people if p.phone}
+    if not phones:
+        return {}
+    forms = set().union(*(_phone_forms(ph) for ph in phones))
+    stmt = select(Person.phone).where(people_filter(principal), Person.phone.in_(sorted(forms)))
+    counts: dict[str, int] = {}
+    for phone in (await db.scalars(stmt)).all():
+        key = _phone_key(phone or "")
+        counts[key] = counts.get(key, 0) + 1
+    out: dict[int, int] = {}
+    for p in people:
+        n = counts.get(_phone_key(p.phone or ""), 0)
+        if n > 1:
+            out[p.id] = n
+    return out
 
 
 async def get_person(db: AsyncSession, principal: Principal, person_id: int) -> Person | None:

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
+from admin import audit_view
 from admin.deps import LANG_COOKIE
 from admin.scope import can
 from bot.i18n import ADMIN_DOMAIN, pick_language, translator
@@ -45,11 +46,20 @@ def _pct(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
-templates.env.filters.update(local=_local, month=_month, pct=_pct)
+def _short(name: str) -> str:
+    """A name without its explanation in brackets: ``Hàn (hàn điện, hàn hơi)`` → ``Hàn``."""
+    return name.split(" (", 1)[0]
+
+
+templates.env.filters.update(local=_local, month=_month, pct=_pct, short=_short)
 templates.env.globals.update(
     trade_name=labels.trade_name,
     commune_name=labels.commune_name,
     option_label=labels.option_label,
+    audit_action=audit_view.action_name,
+    audit_actor=audit_view.actor_name,
+    audit_details=audit_view.detail_parts,
+    audit_groups=audit_view.GROUPS,
 )
 
 

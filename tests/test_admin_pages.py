@@ -96,7 +96,7 @@ async def test_callback_done_with_note_is_audited(env: AdminEnv) -> None:
     done = (await client.get("/callbacks?done=true")).text
     assert "Hẹn thứ hai" in done
     audit_page = (await client.get("/audit?action=callback")).text
-    assert "callback.done" in audit_page
+    assert "Đã gọi lại xong" in audit_page and "callback.done" not in audit_page
 
 
 async def test_accounts_create_reset_and_audit(env: AdminEnv) -> None:
@@ -125,7 +125,7 @@ async def test_accounts_create_reset_and_audit(env: AdminEnv) -> None:
     assert (await post_login(env.client(), "xa1", "x" * 12)).status_code == 401
     assert (await post_login(env.client(), "xa1", temp)).status_code == 303
     log = (await client.get("/audit")).text
-    for action in ("account.created", "account.reset", "login.succeeded", "login.failed"):
+    for action in ("Tạo tài khoản", "Đặt lại mật khẩu", "Đăng nhập thành công", "Đăng nhập không"):
         assert action in log
     assert temp not in log and PASSWORD not in log
 

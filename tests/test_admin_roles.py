@@ -74,7 +74,8 @@ def _names(html: str) -> set[str]:
 
 
 async def _csv_names(client, **form: object) -> list[str]:  # type: ignore[no-untyped-def]
-    resp = await post_form(client, "/exports", "/exports/download", {"fmt": "csv", **form})
+    data = {"fmt": "csv", "headers": "codes", **form}
+    resp = await post_form(client, "/exports", "/exports/download", data)
     assert resp.status_code == 200, resp.text
     assert resp.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))

@@ -124,7 +124,7 @@ async def test_csv_has_bom_header_vietnamese_labels_and_formats(
         )
         await s.commit()
         out = io.BytesIO()
-        written = await write_csv(s, ExportFilter(tz=TZ), out)
+        written = await write_csv(s, ExportFilter(tz=TZ), out, headers="codes")
     data = out.getvalue()
     assert written == 1
     assert data.startswith(b"\xef\xbb\xbf")
@@ -133,7 +133,7 @@ async def test_csv_has_bom_header_vietnamese_labels_and_formats(
     row = rows[0]
     assert row["telegram_user_id"] == "123456789012"
     assert row["full_name"] == "Nguyễn Văn Ánh"
-    assert row["phone"] == "+84912345678"
+    assert row["phone"] == "0912 345 678"  # as officials write it
     assert row["branch"] == "Quân đội"
     assert (row["enlistment_month"], row["discharge_month"]) == ("02/2024", "02/2026")
     assert (row["home_commune_code"], row["home_commune_name"]) == (KY_LUA, "Phường Kỳ Lừa")
@@ -149,6 +149,7 @@ async def test_csv_has_bom_header_vietnamese_labels_and_formats(
     )
     assert (row["trade_2_name"], row["trade_2_raw"]) == ("unknown_trade", "nghề lạ")
     assert (row["trade_3_code"], row["trade_3_name"], row["trade_3_raw"]) == ("", "", "")
+    assert row["consent_sharing"] == "Không"
     assert row["survey_completed_at"] == "15/01/2026"
 
 
@@ -272,11 +273,11 @@ async def test_csv_guards_typed_text_against_formulas(
         await make_person(s, full_name='=HYPERLINK("http://x")', trade_raw=["+thợ hàn"])
         await s.commit()
         out = io.BytesIO()
-        await write_csv(s, ExportFilter(tz=TZ), out)
+        await write_csv(s, ExportFilter(tz=TZ), out, headers="codes")
     _, [row] = _read_csv(out.getvalue())
     assert row["full_name"] == '\'=HYPERLINK("http://x")'
     assert row["trade_1_raw"] == "'+thợ hàn"
-    assert row["phone"] == "+84912345678"
+    assert row["phone"] == "0912 345 678"
 
 
 async def test_xlsx_header_frozen_filter_and_text_cells(
@@ -288,7 +289,9 @@ async def test_xlsx_header_frozen_filter_and_text_cells(
         await s.commit()
         path = tmp_path / "out.xlsx"
         seen: list[int] = []
-        written = await write_xlsx(s, ExportFilter(tz=TZ), path, progress=seen.append)
+        written = await write_xlsx(
+            s, ExportFilter(tz=TZ), path, progress=seen.append, headers="codes"
+        )
     assert written == 2
     assert seen == [2]
     ws = openpyxl.load_workbook(path).active
@@ -297,9 +300,9 @@ async def test_xlsx_header_frozen_filter_and_text_cells(
     assert header == list(PREFERENCE_COLUMNS)
     assert all(c.font.b for c in ws[1])
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == "A1:Y3"
+    assert ws.auto_filter.ref == "A1:Z3"
     first = dict(zip(header, ws[2], strict=True))
-    assert first["phone"].value == "+84912345678" and first["phone"].data_type == "s"
+    assert first["phone"].value == "0912 345 678" and first["phone"].data_type == "s"
     assert first["telegram_user_id"].value == "987654321098"
     assert first["home_commune_name"].value == "Phường Kỳ Lừa"
     assert first["education"].value == "Tốt nghiệp THPT"

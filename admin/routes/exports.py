@@ -1,4 +1,7 @@
-"""Export page: the preference export as CSV or XLSX (streamed), counts per commune and trade."""
+"""Export page: the preference export as CSV or XLSX (streamed), counts per commune and trade.
+
+The files come from :mod:`bot.reporting.exports`, the same code as ``xuatngu export``.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from bot.reporting import exports, preferences
 from storage.audit import audit
 
 router = APIRouter(include_in_schema=False)
+HEADERS_PATTERN = "^(" + "|".join(exports.HEADER_STYLES) + ")$"
 
 
 def _day(text: str) -> date | None:
@@ -35,12 +39,17 @@ def scoped_filter(
     date_from: str = "",
     date_to: str = "",
     completed_only: bool = True,
+    sharing_only: bool = False,
 ) -> preferences.ExportFilter:
-    """The export filter asked for, cut down to what the user may export."""
+    """The export filter asked for, cut down to what the user may export.
+
+    A training institution only ever gets people who agreed to share with institutions, and
+    only those who chose one of its trades, whatever the request says.
+    """
     communes = [c for c in communes if c]
     trades = [t for t in trades if t]
     trade_codes: list[str] | None = trades or None
-    sharing = False
+    sharing = sharing_only
     if user.role == "institution":
         trade_codes = [t for t in trades if t in user.trades] if trades else list(user.trades)
         sharing = True
@@ -64,10 +73,18 @@ async def exports_page(
     trade: Annotated[list[str], Query()] = [],  # noqa: B006
     date_from: str = "",
     date_to: str = "",
+    sharing_only: bool = False,
+    headers: Annotated[str, Query(pattern=HEADERS_PATTERN)] = "labels",
 ) -> Response:
     """Export form with the row count and lists per commune and per trade."""
     flt = scoped_filter(
-        user, request.app.state.settings.tz, commune[:50], trade[:50], date_from, date_to
+        user,
+        request.app.state.settings.tz,
+        commune[:50],
+        trade[:50],
+        date_from,
+        date_to,
+        sharing_only=sharing_only,
     )
     return render(
         request,
@@ -81,6 +98,9 @@ async def exports_page(
         chosen_trades=set(trade),
         date_from=date_from,
         date_to=date_to,
+        sharing_only=flt.consent_sharing_only,
+        sharing_forced=user.role == "institution",
+        headers=headers,
     )
 
 
@@ -95,6 +115,8 @@ async def export_download(
     date_from: Annotated[str, Form(max_length=10)] = "",
     date_to: Annotated[str, Form(max_length=10)] = "",
     completed_only: Annotated[bool, Form()] = False,
+    sharing_only: Annotated[bool, Form()] = False,
+    headers: Annotated[str, Form(pattern=HEADERS_PATTERN)] = "labels",
 ) -> Response:
     """Stream the preference export; the audit log records who, the filter and the row count."""
     flt = scoped_filter(
@@ -105,6 +127,7 @@ async def export_download(
         date_from,
         date_to,
         completed_only,
+        sharing_only,
     )
     rows = await preferences.count_preference_rows(db, flt)
     await audit(
@@ -119,6 +142,7 @@ async def export_download(
             "date_to": date_to,
             "completed_only": completed_only,
             "consent_sharing_only": flt.consent_sharing_only,
+            "headers": headers,
         },
         ip=client_ip(request),
     )
@@ -126,9 +150,9 @@ async def export_download(
     factory = request.app.state.sessionmaker
     lang = lang_of(request)
     name = exports.export_filename(fmt, now(request).astimezone(flt.tz).date())
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    http_headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     if fmt == "csv":
-        body = exports.stream_csv(factory, flt, lang=lang)
-        return StreamingResponse(body, media_type=exports.CSV_MEDIA_TYPE, headers=headers)
-    body = exports.stream_xlsx(factory, flt, lang=lang)
-    return StreamingResponse(body, media_type=exports.XLSX_MEDIA_TYPE, headers=headers)
+        body = exports.stream_csv(factory, flt, lang=lang, headers=headers)
+        return StreamingResponse(body, media_type=exports.CSV_MEDIA_TYPE, headers=http_headers)
+    body = exports.stream_xlsx(factory, flt, lang=lang, headers=headers)
+    return StreamingResponse(body, media_type=exports.XLSX_MEDIA_TYPE, headers=http_headers)

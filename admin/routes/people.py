@@ -19,6 +19,7 @@ from admin.queries import (
     outcomes_of,
     preferences_of,
     responses_of,
+    shared_phones,
 )
 from admin.scope import commune_scope
 from admin.survey_view import survey_questions
@@ -69,6 +70,7 @@ async def people_page(
         request,
         "people.html",
         people=people,
+        shared=await shared_phones(db, user, people),
         total=total,
         page=page,
         pages=pages,

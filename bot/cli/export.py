@@ -86,6 +86,17 @@ def resolve_communes(values: list[str], province_code: int) -> list[str]:
     return codes
 
 
+def resolve_headers(style: str) -> str:
+    """The header style from --headers: ``labels`` (Vietnamese titles) or ``codes``."""
+    chosen = style.strip().lower()
+    if chosen not in exports.HEADER_STYLES:
+        raise ExportUsageError(
+            f"--headers {style!r} is unknown; use --headers labels (Vietnamese column titles, "
+            "the default) or --headers codes (stable column codes for programs)"
+        )
+    return chosen
+
+
 def check_output(output: Path) -> Path:
     """A temporary file next to ``output`` (proves the folder is writable; renamed at the end)."""
     if output.is_dir():
@@ -165,7 +176,9 @@ def _progress_bar(total: int) -> tuple[AbstractContextManager[Any], Any]:
     return bar, bar.add_task("Exporting", total=total)
 
 
-async def run_preferences_export(database_url: str, flt: ExportFilter, fmt: str, part: Path) -> int:
+async def run_preferences_export(
+    database_url: str, flt: ExportFilter, fmt: str, part: Path, headers: str = "labels"
+) -> int:
     """Check the database, then write the export to ``part``; returns rows written."""
     if _sqlite_file_missing(database_url):
         raise ExportUsageError(
@@ -186,8 +199,12 @@ async def run_preferences_export(database_url: str, flt: ExportFilter, fmt: str,
 
                 if fmt == "csv":
                     with part.open("wb") as fh:
-                        return await exports.write_csv(session, flt, fh, progress=progress)
-                return await exports.write_xlsx(session, flt, part, progress=progress)
+                        return await exports.write_csv(
+                            session, flt, fh, progress=progress, headers=headers
+                        )
+                return await exports.write_xlsx(
+                    session, flt, part, progress=progress, headers=headers
+                )
     finally:
         await engine.dispose()
 
@@ -218,12 +235,18 @@ def preferences(
     sharing_only: bool = typer.Option(
         False, "--sharing-only", help="Only people who agreed to share data with institutions."
     ),
+    headers: str = typer.Option(
+        "labels",
+        "--headers",
+        help="Header row: labels (Vietnamese column titles) or codes (stable column codes).",
+    ),
 ) -> None:
     """Export people's training and job preferences (one row per person) to CSV or XLSX."""
     part: Path | None = None
     try:
         settings = get_settings()
         kind = resolve_format(fmt, output)
+        style = resolve_headers(headers)
         start = parse_cli_date(date_from, "--from") if date_from else None
         end = parse_cli_date(date_to, "--to") if date_to else None
         if start and end and start > end:
@@ -237,7 +260,7 @@ def preferences(
             consent_sharing_only=sharing_only,
         )
         part = check_output(output)
-        rows = asyncio.run(run_preferences_export(settings.database_url, flt, kind, part))
+        rows = asyncio.run(run_preferences_export(settings.database_url, flt, kind, part, style))
         os.replace(part, output)
         part = None
     except (ExportUsageError, SettingsError) as exc:

@@ -1,7 +1,10 @@
 """The preference export as files: CSV (UTF-8 with BOM) and XLSX, written or streamed in batches.
 
-Every cell is text (rows from :mod:`bot.reporting.preferences`). In CSV, typed text that a
-spreadsheet would run as a formula gets an apostrophe in front.
+One implementation for the admin Exports page and ``xuatngu export``. Every cell is text (rows
+from :mod:`bot.reporting.preferences`); in XLSX every cell is written as a string, so a phone
+keeps its leading 0. The header row holds column titles in the export's language (``labels``,
+the default) or the stable column codes of :data:`PREFERENCE_COLUMNS` (``codes``, for programs).
+In CSV, typed text that a spreadsheet would run as a formula gets an apostrophe in front.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import IO, Any, BinaryIO
 import xlsxwriter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_, translator
 from bot.reporting.preferences import (
     PREFERENCE_COLUMNS,
     ExportFilter,
@@ -29,6 +33,32 @@ CSV_BOM = "\ufeff".encode()
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSX_SHEET_NAME = "Nguyện vọng"
+HEADER_STYLES = ("labels", "codes")
+
+_TITLES: dict[str, str] = {
+    "telegram_user_id": N_("Mã Telegram"),
+    "full_name": N_("Họ và tên"),
+    "phone": N_("Số điện thoại"),
+    "branch": N_("Lực lượng"),
+    "enlistment_month": N_("Tháng nhập ngũ"),
+    "discharge_month": N_("Tháng xuất ngũ"),
+    "home_commune_code": N_("Mã xã/phường"),
+    "home_commune_name": N_("Xã/phường"),
+    "education": N_("Học vấn"),
+    "training_level": N_("Trình độ muốn học"),
+    "training_place": N_("Nơi muốn học"),
+    "job_referral": N_("Muốn được giới thiệu việc làm"),
+    "work_preference": N_("Muốn làm việc ở"),
+    "loan_interest": N_("Nhu cầu vay vốn"),
+    "wants_call": N_("Muốn cán bộ gọi điện"),
+    "consent_sharing": N_("Đồng ý chia sẻ cho trường nghề"),
+    "survey_completed_at": N_("Ngày hoàn thành khảo sát"),
+}
+_TRADE_TITLES: dict[str, str] = {
+    "code": N_("Mã nghề %(rank)s"),
+    "name": N_("Nghề %(rank)s"),
+    "raw": N_("Nghề %(rank)s (nguyên văn)"),
+}
 
 # Columns holding text a person typed: guarded against spreadsheet formula injection in CSV.
 _FREE_TEXT_COLUMNS = tuple(
@@ -48,6 +78,21 @@ _COLUMN_WIDTHS: dict[str, int] = {
     "survey_completed_at": 12,
 }
 _TEXT_FORMAT_COLUMNS = ("telegram_user_id", "phone", "home_commune_code")
+
+
+def column_headers(style: str = "labels", lang: str = "vi") -> list[str]:
+    """The header row: column titles in ``lang`` (``labels``) or the column codes (``codes``)."""
+    if style == "codes":
+        return list(PREFERENCE_COLUMNS)
+    _ = translator(lang)
+    titles = []
+    for name in PREFERENCE_COLUMNS:
+        if name.startswith("trade_"):
+            _trade, rank, part = name.split("_", 2)
+            titles.append(_(_TRADE_TITLES[part], rank=rank))
+        else:
+            titles.append(_(_TITLES[name]))
+    return titles
 
 
 def _csv_safe(row: list[str]) -> list[str]:
@@ -76,11 +121,11 @@ class _CsvChunks:
 
 
 async def _csv_chunks(
-    session: AsyncSession, flt: ExportFilter, lang: str, batch_size: int
+    session: AsyncSession, flt: ExportFilter, lang: str, headers: str, batch_size: int
 ) -> AsyncIterator[tuple[bytes, int]]:
     """(bytes, rows so far): BOM and header first, then one chunk per ``batch_size`` rows."""
     chunks = _CsvChunks()
-    chunks.add(PREFERENCE_COLUMNS)
+    chunks.add(column_headers(headers, lang))
     yield CSV_BOM + chunks.take(), 0
     n = 0
     async for row in iter_preference_rows(session, flt, lang=lang, batch_size=batch_size):
@@ -98,29 +143,31 @@ async def write_csv(
     *,
     progress: Callable[[int], None] | None = None,
     lang: str = "vi",
+    headers: str = "labels",
     batch_size: int = 1000,
 ) -> int:
     """Write the export as UTF-8 CSV with BOM; ``progress(rows_so_far)`` after each batch."""
     n = 0
-    async for data, n in _csv_chunks(session, flt, lang, batch_size):
+    async for data, n in _csv_chunks(session, flt, lang, headers, batch_size):
         out.write(data)
         if progress is not None and n:
             progress(n)
     return n
 
 
-def _setup_sheet(workbook: Any) -> Any:
+def _setup_sheet(workbook: Any, header: list[str]) -> Any:
     """Worksheet with bold frozen header row, column widths and text format for id/phone."""
     sheet = workbook.add_worksheet(XLSX_SHEET_NAME)
     text = workbook.add_format({"num_format": "@"})
-    for i, name in enumerate(PREFERENCE_COLUMNS):
+    for i, (name, title) in enumerate(zip(PREFERENCE_COLUMNS, header, strict=True)):
         width = _COLUMN_WIDTHS.get(name, 30 if name.endswith(("_name", "_raw")) else 16)
         if name.endswith("_code"):
             width = 14
+        width = max(width, min(len(title) + 2, 34))  # the title readable, within reason
         sheet.set_column(i, i, width, text if name in _TEXT_FORMAT_COLUMNS else None)
     bold = workbook.add_format({"bold": True})
-    for i, name in enumerate(PREFERENCE_COLUMNS):
-        sheet.write_string(0, i, name, bold)
+    for i, title in enumerate(header):
+        sheet.write_string(0, i, title, bold)
     sheet.freeze_panes(1, 0)
     return sheet
 
@@ -145,6 +192,7 @@ async def write_xlsx(
     *,
     progress: Callable[[int], None] | None = None,
     lang: str = "vi",
+    headers: str = "labels",
     batch_size: int = 1000,
 ) -> int:
     """Write the export as XLSX (XlsxWriter constant_memory: rows go to disk as written).
@@ -156,7 +204,7 @@ async def write_xlsx(
     if isinstance(target, os.PathLike):
         target = os.fspath(target)
     workbook = xlsxwriter.Workbook(target, {"constant_memory": True})
-    sheet = _setup_sheet(workbook)
+    sheet = _setup_sheet(workbook, column_headers(headers, lang))
     write_rows = _sheet_writer(sheet)
     n = 0
     pending: asyncio.Future[None] | None = None
@@ -183,11 +231,12 @@ async def stream_csv(
     flt: ExportFilter,
     *,
     lang: str = "vi",
+    headers: str = "labels",
     batch_size: int = 1000,
 ) -> AsyncIterator[bytes]:
     """CSV bytes chunk by chunk, with a session of its own (for a streaming HTTP response)."""
     async with session_factory() as session:
-        async for data, _ in _csv_chunks(session, flt, lang, batch_size):
+        async for data, _ in _csv_chunks(session, flt, lang, headers, batch_size):
             if data:
                 yield data
 
@@ -197,6 +246,7 @@ async def stream_xlsx(
     flt: ExportFilter,
     *,
     lang: str = "vi",
+    headers: str = "labels",
     chunk_size: int = 256 * 1024,
 ) -> AsyncIterator[bytes]:
     """XLSX bytes: the workbook is written to a temporary file first (a zip needs its end), then
@@ -205,7 +255,7 @@ async def stream_xlsx(
     os.close(fd)
     try:
         async with session_factory() as session:
-            await write_xlsx(session, flt, name, lang=lang)
+            await write_xlsx(session, flt, name, lang=lang, headers=headers)
         fh = await asyncio.to_thread(open, name, "rb")
         try:
             while data := await asyncio.to_thread(fh.read, chunk_size):

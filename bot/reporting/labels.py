@@ -21,6 +21,14 @@ def _options() -> dict[str, dict[str, dict[str, str]]]:
 
 
 @lru_cache(maxsize=1)
+def _yes_no() -> dict[bool, dict[str, str]]:
+    from bot.survey import load_survey
+
+    messages = load_survey().messages
+    return {True: dict(messages["yes"]), False: dict(messages["no"])}
+
+
+@lru_cache(maxsize=1)
 def _all_wards() -> dict[str, tuple[str, int]]:
     """Every commune and ward of Vietnam: code → (name, province code); codes are unique."""
     from vietnam_provinces import Ward
@@ -73,3 +81,9 @@ def option_label(question_id: str, value: Any, lang: str = "vi") -> str:
     if not labels:
         return str(value)
     return labels.get(lang) or labels.get("vi") or str(value)
+
+
+def yes_no(value: bool, lang: str = "vi") -> str:
+    """``Có``/``Không`` (``Yes``/``No`` in English), the words of the survey's own buttons."""
+    names = _yes_no()[bool(value)]
+    return names.get(lang) or names["vi"]

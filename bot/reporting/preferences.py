@@ -2,13 +2,15 @@
 
 Rendering rules (the same for CSV and XLSX, every cell is text):
 
-* ``telegram_user_id`` and ``phone`` as written (phone ``+84…``), never as numbers;
+* ``telegram_user_id`` as stored, never as a number; ``phone`` the way officials write it
+  (``0912 345 678``: the leading 0 kept, text in every format);
 * ``enlistment_month`` / ``discharge_month`` are months, rendered ``mm/yyyy``;
 * ``survey_completed_at`` is the province's local date (the filter's ``tz``, from the TIMEZONE
   setting) rendered ``dd/mm/yyyy``;
 * ``branch`` and the survey options (education, training_level, …) as their labels in ``lang``
   (Vietnamese by default), the stored value when the label is unknown;
-* trade names from the trade catalog, commune names from vietnam-provinces (fallback: the code).
+* trade names from the trade catalog, commune names from vietnam-provinces (fallback: the code);
+* ``consent_sharing`` (agreed to share with training institutions) as yes/no in ``lang``.
 
 People who were erased or never gave consent never appear. Rows are read with keyset
 pagination on ``Person.id`` (three queries per batch: people, their trade choices, the answers
@@ -41,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.reporting import labels
+from bot.survey.parsing import display_phone
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 
 _Ts = TypeVarTuple("_Ts")
@@ -76,6 +79,7 @@ PREFERENCE_COLUMNS: tuple[str, ...] = (
     "trade_3_name",
     "trade_3_raw",
     *_TAIL_QUESTIONS,
+    "consent_sharing",
     "survey_completed_at",
 )
 
@@ -130,6 +134,7 @@ _PERSON_COLUMNS = (
     Person.enlistment_month,
     Person.discharge_month,
     Person.home_commune_code,
+    Person.consent_sharing,
     Person.survey_completed_at,
 )
 
@@ -241,7 +246,7 @@ def _build_row(
     row = [
         str(person.telegram_user_id),
         person.full_name or "",
-        person.phone or "",
+        display_phone(person.phone) if person.phone else "",
         lab.option("branch", person.branch),
         _month(person.enlistment_month),
         _month(person.discharge_month),
@@ -253,6 +258,7 @@ def _build_row(
         code, raw = prefs.get(rank, ("", None))
         row += (code, lab.trade(code), raw or "")
     row += [lab.option(q, answers.get(q)) for q in _TAIL_QUESTIONS]
+    row.append(labels.yes_no(bool(person.consent_sharing), lab.lang))
     row.append(_local_date(person.survey_completed_at, tz))
     return row
 

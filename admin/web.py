@@ -14,6 +14,7 @@ from jinja2.runtime import Context
 
 from admin.deps import LANG_COOKIE
 from admin.scope import can
+from admin.survey_view import condition_words, telegram_html
 from bot.i18n import ADMIN_DOMAIN, pick_language, translator
 from bot.reporting import labels
 
@@ -46,6 +47,8 @@ def _pct(value: float) -> str:
 
 
 templates.env.filters.update(local=_local, month=_month, pct=_pct)
+templates.env.filters["telegram_html"] = telegram_html
+templates.env.globals["condition_words"] = condition_words
 templates.env.globals.update(
     trade_name=labels.trade_name,
     commune_name=labels.commune_name,

@@ -45,9 +45,10 @@ class HistoryRow:
     recorded_at: datetime
 
 
-def _typed(raw: str | None, shown: str) -> str:
-    """What the soldier typed, when it differs from the name it was matched to."""
-    return raw if raw and fold(raw) != fold(shown) else ""
+def _typed(raw: str | None, shown: str, code: str) -> str:
+    """What the soldier typed, when it says more than the name it was matched to (never the
+    stored code itself)."""
+    return raw if raw and raw != code and fold(raw) != fold(shown) else ""
 
 
 def trade_shown(code: str, raw: str | None, source: str | None, lang: str, _: Translate) -> Shown:
@@ -55,7 +56,7 @@ def trade_shown(code: str, raw: str | None, source: str | None, lang: str, _: Tr
     name = labels.trade_name(code, lang)
     if source == "quiz":
         return Shown(name, note=_("suggested by the interest quiz"))
-    return Shown(name, typed=_typed(raw, name))
+    return Shown(name, typed=_typed(raw, name, code))
 
 
 def preference_rows(prefs: Sequence[TradePreference], lang: str, _: Translate) -> list[Shown]:
@@ -76,7 +77,7 @@ def _answer_values(
         ]
     shown = format_answer(survey, question, value, lang, commune_name=labels.commune_name)
     if question.type == "commune":
-        return [Shown(shown, typed=_typed(answer.raw_text, shown))]
+        return [Shown(shown, typed=_typed(answer.raw_text, shown, str(value)))]
     return [Shown(shown)]
 
 
@@ -99,7 +100,7 @@ def answer_rows(answers: Sequence[Answer], lang: str, _: Translate) -> list[Answ
 def recorder(outcome: Outcome, _: Translate) -> str:
     """Who recorded an outcome: the person with the bot's buttons, or the officer's name."""
     if outcome.source == "bot":
-        return _("the person, with the bot's buttons")
+        return _("the person (bot buttons)")
     kind, _sep, name = (outcome.recorded_by or "").partition(":")
     if kind == "user" and name:
         return name

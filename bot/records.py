@@ -19,8 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from bot.reporting import labels
-from bot.survey import parse_text_answer, text
+from bot.survey import (
+    MonthError,
+    Question,
+    match_option,
+    parse_month,
+    parse_phone,
+    parse_text_answer,
+    text,
+)
 from bot.survey import service as svc
+from bot.survey.parsing import clean_text
 from bot.timeline import OUTCOME_STATUSES, RETURNED_HOME, record_outcome, set_return_date
 from storage.audit import audit
 from storage.models import Person
@@ -112,6 +121,24 @@ def _current(person: Person, question_id: str) -> Any:
     return value
 
 
+def _unchanged(question: Question, raw: str, current: Any) -> bool:
+    """Whether the typed text means the value already stored (then its rules are not re-run:
+    a month that was fine when the soldier gave it may be older than the rule allows today)."""
+    if current is None or not raw:
+        return current is None and not raw
+    if question.type == "month":
+        try:
+            return str(parse_month(raw)) == current
+        except MonthError:
+            return False
+    if question.type == "phone":
+        return parse_phone(raw) == current
+    if question.type == "choice":
+        option = match_option(question, raw)
+        return option is not None and option.value == current
+    return clean_text(raw) == current
+
+
 async def correct_profile(
     session: AsyncSession,
     person: Person,
@@ -123,7 +150,8 @@ async def correct_profile(
 ) -> dict[str, str]:
     """Correct profile answers as typed by an officer (months MM/YYYY, the commune's code).
 
-    Every value is read with the survey's own rules first; when one is wrong nothing is stored
+    Every changed value is read with the survey's own rules first (a value left as it is is
+    not re-checked); when one is wrong nothing is stored
     and the problems come back (question id → the survey's message in ``lang``). Otherwise the
     changed answers are stored as the soldier's would be, audited by question id (no values).
     """
@@ -138,6 +166,8 @@ async def correct_profile(
         question = survey.question(qid)
         raw = typed[qid].strip()
         value: Any = None
+        if _unchanged(question, raw, current[qid]):
+            continue
         if not raw:
             if question.required:
                 errors[qid] = text(survey, "required", lang)

@@ -107,7 +107,9 @@ async def test_survey_page_renders_formatting_and_conditions_in_words(tmp_path: 
     for raw in RAW_VALUES:
         assert raw not in text, raw
     assert "Chỉ hỏi khi: “Muốn được giới thiệu việc làm” là “Có”" in text
-    assert "Asked only when: “Wants a job referral” is “Yes”" in " ".join(page_text(english).split())
+    assert "Asked only when: “Wants a job referral” is “Yes”" in " ".join(
+        page_text(english).split()
+    )
 
 
 def test_telegram_html_keeps_telegram_tags_and_escapes_the_rest() -> None:
@@ -125,3 +127,15 @@ def test_telegram_html_keeps_telegram_tags_and_escapes_the_rest() -> None:
     assert "1 &lt; 2 &amp; <u>open</u>" in out  # unclosed tags are closed
     assert str(telegram_html("</b>x")) == "&lt;/b&gt;x"
     assert str(telegram_html(None)) == ""
+
+
+async def test_a_stored_code_is_never_shown_as_typed_text(tmp_path: Path) -> None:
+    """Answers whose raw text is the code itself (a button, an import) show the name alone."""
+    async with admin_env(tmp_path) as env:
+        async with env.sessionmaker() as s:
+            person = await make_person(s, trades=("weld",), answers={"home_commune": "6187"})
+            await s.commit()
+        await env.user("boss", "admin")
+        text = page_text((await (await env.login("boss")).get(f"/people/{person.id}")).text)
+    assert "Phường Kỳ Lừa" in text and "6187" not in text
+    assert "Hàn" in text and "weld" not in text

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.people import ERASURE_COUNT
 from storage import people as people_repo
@@ -100,7 +100,7 @@ async def test_each_outcome_kind_is_recorded_audited_shown_and_counted(world: Wo
         d = date.fromisoformat(day)
         assert f"{d:%d/%m/%Y} — {label}" in html and "xa ghi lúc" in html
     assert "Đang học nghề (Hàn)" in html and "(weld)" not in html  # the trade by name
-    assert "chính người này, bấm nút trong bot" in html  # the bot's own "looking" entry
+    assert "chính người này (bấm nút trong bot) ghi lúc" in html  # the bot's own "looking" entry
     assert "Ngày về địa phương</dt><dd>10/02/2026" in html
     after = await world.kpis()
     assert after["trained"] == 1 and after["helped_into_work_after_training"] == 1
@@ -176,6 +176,30 @@ async def test_profile_correction_uses_the_survey_rules(world: World) -> None:
     assert (await xa.get(page)).status_code == 404
     boss_page = (await (await world.env.login("boss")).get(page)).text
     assert "Phường Tam Thanh" in boss_page
+
+
+async def test_a_value_left_as_it_is_is_not_checked_again(world: World) -> None:
+    """Enlisted 01/2019: too long ago for the survey's rule today, yet stored; correcting the
+    name alone works, while typing that month as a change is refused."""
+    async with world.env.sessionmaker() as s:
+        old = update(Person).where(Person.id == world.anh).values(enlistment_month=date(2019, 1, 1))
+        await s.execute(old)
+        await s.commit()
+    boss = await world.env.login("boss")
+    form = {
+        "full_name": "Nông Văn Ánh",
+        "phone": "0912 345 678",
+        "branch": "army",
+        "enlistment_month": "01/2019",
+        "discharge_month": "02/2026",
+        "home_commune": KY_LUA,
+    }
+    page = f"/people/{world.anh}"
+    assert (await post_form(boss, page, f"{page}/profile", form)).status_code == 303
+    assert (await world.person(world.anh)).full_name == "Nông Văn Ánh"  # type: ignore[union-attr]
+    other = f"/people/{world.binh}"
+    refused = await post_form(boss, other, f"{other}/profile", {**form, "home_commune": TAM_THANH})
+    assert refused.status_code == 400 and "trở lại đây" in refused.text
 
 
 async def test_erasure_goes_the_delete_me_way(world: World) -> None:

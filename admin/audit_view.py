@@ -35,6 +35,8 @@ ACTIONS: dict[str, str] = {
     "callback.take": N_("Call-back taken"),
     "callback.assign": N_("Call-back assigned"),
     "person.viewed": N_("Opened a person's page"),
+    "person.outcome_recorded": N_("Recorded what happened to a person"),
+    "person.corrected": N_("Corrected a person's profile"),
     "person.erased": N_("A person's data erased"),
     "erasure": N_("A person erased their data"),
 }

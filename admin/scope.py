@@ -14,6 +14,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": ALL_ROLES,
     "survey": ALL_ROLES,
     "people": frozenset({"admin", "provincial", "commune", "counsellor", "institution"}),
+    # record outcomes, correct the profile, erase: officers and counsellors, in their scope
+    "people.edit": frozenset({"admin", "commune", "counsellor"}),
     "callbacks": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "callbacks.edit": frozenset({"admin", "commune", "counsellor"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),

@@ -15,6 +15,7 @@ from jinja2.runtime import Context
 from admin import audit_view
 from admin.deps import LANG_COOKIE
 from admin.scope import can
+from admin.survey_view import condition_words, telegram_html
 from bot.i18n import ADMIN_DOMAIN, pick_language, translator
 from bot.reporting import labels
 
@@ -52,6 +53,8 @@ def _short(name: str) -> str:
 
 
 templates.env.filters.update(local=_local, month=_month, pct=_pct, short=_short)
+templates.env.filters["telegram_html"] = telegram_html
+templates.env.globals["condition_words"] = condition_words
 templates.env.globals.update(
     trade_name=labels.trade_name,
     commune_name=labels.commune_name,

@@ -75,11 +75,20 @@ def set_language(person: Person, language: str) -> bool:
     return True
 
 
-async def erase(session: AsyncSession, person: Person) -> None:
-    """Delete everything about a person; only an anonymous count remains."""
+async def erase(
+    session: AsyncSession, person: Person, *, actor: str = "bot", ip: str | None = None
+) -> None:
+    """Delete everything about a person; only an anonymous count remains.
+
+    /delete_me calls it for the person themself (``actor`` "bot"); an officer erasing someone
+    from the admin pages or the API is the ``actor`` (e.g. ``user:alice``), named in the audit.
+    """
+    detail: dict[str, object] = {"by": "person"}
+    if actor != "bot":
+        detail = {"by": "officer", "person_id": person.id}
     await repo.delete_person(session, person)
     await repo.bump_count(session, ERASURE_COUNT)
-    await audit(session, actor="bot", action="erasure", detail={"by": "person"})
+    await audit(session, actor=actor, action="erasure", detail=detail, ip=ip)
 
 
 async def refuse_consent(session: AsyncSession, person: Person) -> None:

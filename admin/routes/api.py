@@ -1,22 +1,31 @@
-"""REST API under /api: people (paged, scoped) and KPIs, for clients holding a bearer token."""
+"""REST API under /api: people (paged, scoped; outcomes, corrections, erasure) and KPIs, for
+clients holding a bearer token."""
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.auth import Principal
 from admin.dashboard import kpis
-from admin.deps import Client, Db, now
-from admin.queries import PeopleQuery, get_person, list_people, preferences_of
+from admin.deps import Client, Db, client_ip, now
+from admin.queries import PeopleQuery, get_person, list_people, outcomes_of, preferences_of
+from admin.routes.people import PersonId, figures_changed, local_today, officer_of
 from admin.scope import can
+from bot import records
+from bot.i18n import pick_language
 from bot.reporting import labels
+from storage.audit import audit
 from storage.models.core import Person
 
 router = APIRouter(prefix="/api", tags=["api"])
-MAX_ID = 2**31 - 1
 
 
 class PreferenceOut(BaseModel):
@@ -44,10 +53,43 @@ class PersonOut(BaseModel):
     updated_at: datetime
 
 
-class PersonDetailOut(PersonOut):
-    """A person with their trade choices."""
+class OutcomeOut(BaseModel):
+    """What became of the person on a day, and who recorded it (``source`` bot: the person)."""
 
+    status: str
+    date: date
+    trade_code: str | None
+    source: str
+    recorded_by: str | None
+    recorded_at: datetime
+
+
+class PersonDetailOut(PersonOut):
+    """A person with their trade choices, return date and outcome history (oldest first)."""
+
+    return_date: date | None
     preferences: list[PreferenceOut]
+    outcomes: list[OutcomeOut]
+
+
+class OutcomeIn(BaseModel):
+    """An outcome to record; ``returned_home`` sets the return date."""
+
+    status: str = Field(max_length=32, description=", ".join(records.RECORDABLE_STATUSES))
+    date: date
+    trade_code: str | None = Field(default=None, max_length=64)
+
+
+class ProfileIn(BaseModel):
+    """Profile corrections; only the fields sent are changed. Months as MM/YYYY, the commune by
+    its code, ``phone`` empty to remove it."""
+
+    full_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    branch: str | None = Field(default=None, max_length=32)
+    enlistment_month: str | None = Field(default=None, max_length=16)
+    discharge_month: str | None = Field(default=None, max_length=16)
+    home_commune_code: str | None = Field(default=None, max_length=16)
 
 
 class PeoplePage(BaseModel):
@@ -123,19 +165,21 @@ async def api_people(
     }
 
 
-@router.get("/people/{person_id}", response_model=PersonDetailOut)
-async def api_person(
-    db: Db, client: Client, person_id: Annotated[int, Path(ge=1, le=MAX_ID)]
-) -> dict[str, object]:
-    """One person with trade choices (404 when unknown or outside the client's scope)."""
-    if not can(client, "people"):
+async def _in_scope(db: AsyncSession, client: Principal, person_id: int, what: str) -> Person:
+    """The person if the client may do ``what`` to them (403), and sees them (404)."""
+    if not can(client, what):
         raise HTTPException(status_code=403)
     person = await get_person(db, client, person_id)
     if person is None:
         raise HTTPException(status_code=404)
+    return person
+
+
+async def _detail(db: AsyncSession, person: Person) -> dict[str, object]:
     prefs = await preferences_of(db, person.id)
     return {
         **_person_out(person),
+        "return_date": person.return_date,
         "preferences": [
             {
                 "rank": tp.rank,
@@ -145,7 +189,99 @@ async def api_person(
             }
             for tp in prefs
         ],
+        "outcomes": [
+            {
+                "status": o.status,
+                "date": o.status_date,
+                "trade_code": o.trade_code,
+                "source": o.source,
+                "recorded_by": o.recorded_by,
+                "recorded_at": o.recorded_at,
+            }
+            for o in await outcomes_of(db, person.id)
+        ],
     }
+
+
+@router.get("/people/{person_id}", response_model=PersonDetailOut)
+async def api_person(
+    request: Request, db: Db, client: Client, person_id: PersonId
+) -> dict[str, object]:
+    """One person with trade choices and outcomes (404 when unknown or outside the client's
+    scope); the read is audited."""
+    person = await _in_scope(db, client, person_id, "people")
+    out = await _detail(db, person)
+    detail = {"person_id": person.id}
+    await audit(
+        db, actor=client.actor, action="person.viewed", detail=detail, ip=client_ip(request)
+    )
+    await db.commit()
+    return out
+
+
+@router.post("/people/{person_id}/outcomes", response_model=PersonDetailOut, status_code=201)
+async def api_record_outcome(
+    request: Request, db: Db, client: Client, person_id: PersonId, body: OutcomeIn
+) -> dict[str, object]:
+    """Record a training start or finish, a job, work abroad or the return date (audited)."""
+    person = await _in_scope(db, client, person_id, "people.edit")
+    try:
+        await records.add_outcome(
+            db,
+            person,
+            officer_of(request, client),
+            status=body.status,
+            day=body.date,
+            trade_code=body.trade_code,
+            today=local_today(request),
+            tz=request.app.state.settings.tz,
+        )
+    except records.RecordError as exc:
+        raise HTTPException(422, detail={"field": exc.field, "problem": exc.key}) from None
+    out = await _detail(db, person)
+    await db.commit()
+    figures_changed(request)
+    return out
+
+
+def _plain(message: str) -> str:
+    """A survey message (Telegram HTML) as plain text."""
+    return html.unescape(re.sub(r"<[^>]*>", "", message))
+
+
+@router.patch("/people/{person_id}", response_model=PersonDetailOut)
+async def api_correct_person(
+    request: Request, db: Db, client: Client, person_id: PersonId, body: ProfileIn
+) -> dict[str, object]:
+    """Correct profile fields, checked with the survey's rules (422 lists what is wrong)."""
+    person = await _in_scope(db, client, person_id, "people.edit")
+    sent = body.model_dump(exclude_unset=True)
+    if "home_commune_code" in sent:
+        sent["home_commune"] = sent.pop("home_commune_code")
+    typed = {key: value or "" for key, value in sent.items()}
+    lang = pick_language(request.headers.get("accept-language"))
+    errors = await records.correct_profile(
+        db, person, officer_of(request, client), typed, lang=lang, today=local_today(request)
+    )
+    if errors:
+        fields = {("home_commune_code" if k == "home_commune" else k): v for k, v in errors.items()}
+        raise HTTPException(422, detail={k: _plain(v) for k, v in fields.items()})
+    out = await _detail(db, person)
+    await db.commit()
+    figures_changed(request)
+    return out
+
+
+@router.delete("/people/{person_id}", status_code=204)
+async def api_erase_person(
+    request: Request, db: Db, client: Client, person_id: PersonId
+) -> Response:
+    """Erase the person as /delete_me does (audited); 404 afterwards."""
+    person = await _in_scope(db, client, person_id, "people.edit")
+    await records.erase_person(db, person, officer_of(request, client))
+    await db.commit()
+    figures_changed(request)
+    return Response(status_code=204)
 
 
 @router.get("/kpis", response_model=KpiReportOut)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin import person_view
 from admin.auth import Principal
 from admin.deps import Db, allowed, allowed_post, client_ip, now
 from admin.queries import (
@@ -21,15 +24,18 @@ from admin.queries import (
     responses_of,
     shared_phones,
 )
-from admin.scope import commune_scope
-from admin.survey_view import survey_questions
+from admin.scope import can, commune_scope
 from admin.web import lang_of, render
+from bot import records
+from bot.i18n import ADMIN_DOMAIN, translator
 from bot.reporting import labels
 from storage.audit import audit
+from storage.models import Person
 from storage.models.admin import CallbackRequest
 
 router = APIRouter(include_in_schema=False)
 BRANCHES = ("army", "police", "border_guard")
+PersonId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _commune_choices(user: Principal) -> list[tuple[str, str]]:
@@ -41,11 +47,6 @@ def _commune_choices(user: Principal) -> list[tuple[str, str]]:
 
 def _trade_choices() -> list[tuple[str, str]]:
     return labels.trades()
-
-
-def _question_labels(lang: str) -> dict[str, str]:
-    _, questions, _ = survey_questions()
-    return {q["id"]: q["label"].get(lang) or q["label"].get("vi") or q["id"] for q in questions}
 
 
 @router.get("/people")
@@ -82,26 +83,168 @@ async def people_page(
     )
 
 
+def officer_of(request: Request, user: Principal) -> records.Officer:
+    """The principal as the one who records (``admin`` pages or the ``api``)."""
+    source = "api" if user.kind == "api" else "admin"
+    return records.Officer(actor=user.actor, source=source, ip=client_ip(request))
+
+
+def figures_changed(request: Request) -> None:
+    """A record changed what the KPIs count: the dashboard recomputes on its next view."""
+    request.app.state.dashboard_cache.clear()
+
+
+def local_today(request: Request) -> date:
+    """Today in the province."""
+    return now(request).astimezone(request.app.state.settings.tz).date()
+
+
+async def _person_or_404(db: AsyncSession, user: Principal, person_id: int) -> Person:
+    person = await get_person(db, user, person_id)
+    if person is None:
+        raise HTTPException(status_code=404)
+    return person
+
+
+async def _person_page(
+    request: Request,
+    db: AsyncSession,
+    user: Principal,
+    person: Person,
+    status_code: int = 200,
+    **extra: Any,
+) -> Response:
+    """The person page: profile, trades, outcome history, answers, and the officer's forms."""
+    lang = lang_of(request)
+    _ = translator(lang, ADMIN_DOMAIN)
+    responses = [
+        (resp, person_view.answer_rows(answers, lang, _))
+        for resp, answers in await responses_of(db, person.id)
+    ]
+    context: dict[str, Any] = {
+        "person": person,
+        "prefs": person_view.preference_rows(await preferences_of(db, person.id), lang, _),
+        "history": person_view.history_rows(await outcomes_of(db, person.id), lang, _),
+        "responses": responses,
+        "can_edit": can(user, "people.edit"),
+        "statuses": records.RECORDABLE_STATUSES,
+        "trades": _trade_choices(),
+        "communes": labels.communes(),
+        "branches": BRANCHES,
+        "today": local_today(request).isoformat(),
+        "form": person_view.profile_form(person),
+        "phone": person_view.profile_form(person)["phone"],
+        "errors": {},
+        "saved": request.query_params.get("saved", ""),
+    }
+    context.update(extra)
+    return render(request, "person.html", status_code, **context)
+
+
 @router.get("/people/{person_id}")
 async def person_page(
     request: Request,
     db: Db,
-    person_id: int,
+    person_id: PersonId,
     user: Annotated[Principal, Depends(allowed("people"))],
 ) -> Response:
-    """One person: profile, trade choices, answers per response, outcomes."""
-    person = await get_person(db, user, person_id)
-    if person is None:
-        raise HTTPException(status_code=404)
-    return render(
-        request,
-        "person.html",
-        person=person,
-        prefs=await preferences_of(db, person.id),
-        responses=await responses_of(db, person.id),
-        outcomes=await outcomes_of(db, person.id),
-        qlabels=_question_labels(lang_of(request)),
+    """One person: profile, trade choices, outcomes, answers; opening it is audited."""
+    person = await _person_or_404(db, user, person_id)
+    page = await _person_page(request, db, user, person)
+    detail = {"person_id": person.id}
+    await audit(db, actor=user.actor, action="person.viewed", detail=detail, ip=client_ip(request))
+    await db.commit()
+    return page
+
+
+@router.post("/people/{person_id}/outcomes")
+async def person_outcome(
+    request: Request,
+    db: Db,
+    person_id: PersonId,
+    user: Annotated[Principal, Depends(allowed_post("people.edit"))],
+    status: Annotated[str, Form(max_length=32)] = "",
+    day: Annotated[str, Form(max_length=10)] = "",
+    trade_code: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Record a training start or finish, a job, work abroad, a return date, ..."""
+    person = await _person_or_404(db, user, person_id)
+    try:
+        when = date.fromisoformat(day)
+        await records.add_outcome(
+            db,
+            person,
+            officer_of(request, user),
+            status=status,
+            day=when,
+            trade_code=trade_code or None,
+            today=local_today(request),
+            tz=request.app.state.settings.tz,
+        )
+    except records.RecordError as exc:
+        return await _person_page(request, db, user, person, 400, outcome_error=exc.key)
+    except ValueError:
+        return await _person_page(request, db, user, person, 400, outcome_error="bad_date")
+    await db.commit()
+    figures_changed(request)
+    return RedirectResponse(f"/people/{person.id}?saved=outcome", status_code=303)
+
+
+@router.post("/people/{person_id}/profile")
+async def person_profile(
+    request: Request,
+    db: Db,
+    person_id: PersonId,
+    user: Annotated[Principal, Depends(allowed_post("people.edit"))],
+    full_name: Annotated[str, Form(max_length=200)] = "",
+    phone: Annotated[str, Form(max_length=32)] = "",
+    branch: Annotated[str, Form(max_length=32)] = "",
+    enlistment_month: Annotated[str, Form(max_length=16)] = "",
+    discharge_month: Annotated[str, Form(max_length=16)] = "",
+    home_commune: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """Correct the profile; every field is checked with the survey's rules before any is kept."""
+    person = await _person_or_404(db, user, person_id)
+    typed = {
+        "full_name": full_name,
+        "phone": phone,
+        "branch": branch,
+        "enlistment_month": enlistment_month,
+        "discharge_month": discharge_month,
+        "home_commune": home_commune,
+    }
+    errors = await records.correct_profile(
+        db,
+        person,
+        officer_of(request, user),
+        typed,
+        lang=lang_of(request),
+        today=local_today(request),
     )
+    if errors:
+        form = person_view.profile_form(person, typed)
+        return await _person_page(request, db, user, person, 400, form=form, errors=errors)
+    await db.commit()
+    figures_changed(request)
+    return RedirectResponse(f"/people/{person.id}?saved=profile", status_code=303)
+
+
+@router.post("/people/{person_id}/erase")
+async def person_erase(
+    request: Request,
+    db: Db,
+    person_id: PersonId,
+    user: Annotated[Principal, Depends(allowed_post("people.edit"))],
+    confirm: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Erase the person as /delete_me does (only with the confirmation box ticked)."""
+    person = await _person_or_404(db, user, person_id)
+    if confirm != "yes":
+        return await _person_page(request, db, user, person, 400, erase_error=True)
+    await records.erase_person(db, person, officer_of(request, user))
+    await db.commit()
+    figures_changed(request)
+    return RedirectResponse("/people", status_code=303)
 
 
 @router.get("/callbacks")

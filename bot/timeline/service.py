@@ -34,8 +34,13 @@ async def record_outcome(
     status_date: date,
     trade_code: str | None = None,
     source: str = "bot",
+    recorded_by: str | None = None,
 ) -> Outcome:
-    """Add an outcome to the person's history; the same answer twice on one day is kept once."""
+    """Add an outcome to the person's history; the same answer twice on one day is kept once.
+
+    ``source`` is ``bot`` for the person's own button, ``admin`` or ``api`` for an officer, who is
+    ``recorded_by`` (as the audit log names them).
+    """
     if status not in (*OUTCOME_STATUSES, RETURNED_HOME):
         raise ValueError(f"unknown outcome status {status!r}")
     latest = await latest_outcome(session, person.id)
@@ -51,6 +56,7 @@ async def record_outcome(
         status_date=status_date,
         trade_code=trade_code,
         source=source,
+        recorded_by=recorded_by,
         recorded_at=utcnow(),
     )
     session.add(outcome)
@@ -115,15 +121,38 @@ async def answer_home(
     tz: ZoneInfo,
     now: datetime | None = None,
 ) -> date | None:
-    """Record "home since …": set Person.return_date, add a history row, reschedule."""
+    """Record "home since …" from the person's button: the return date, 1st of the month."""
     moment = now or utcnow()
     returned = return_date_for(answer, local_date(moment, tz))
     if returned is None:
         return None
-    person.return_date = returned
-    await record_outcome(session, person, RETURNED_HOME, status_date=returned)
-    await reschedule_person(session, person, now=moment, tz=tz)
+    await set_return_date(session, person, returned, tz=tz, now=moment)
     return returned
+
+
+async def set_return_date(
+    session: AsyncSession,
+    person: Person,
+    returned: date,
+    *,
+    tz: ZoneInfo,
+    now: datetime | None = None,
+    source: str = "bot",
+    recorded_by: str | None = None,
+) -> Outcome:
+    """The person is home since ``returned``: set Person.return_date, add a history row,
+    reschedule the reminders anchored on it."""
+    person.return_date = returned
+    outcome = await record_outcome(
+        session,
+        person,
+        RETURNED_HOME,
+        status_date=returned,
+        source=source,
+        recorded_by=recorded_by,
+    )
+    await reschedule_person(session, person, now=now or utcnow(), tz=tz)
+    return outcome
 
 
 PAUSE_WORDS = frozenset(

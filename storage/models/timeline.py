@@ -15,6 +15,8 @@ class Outcome(Base):
 
     status: in_training | finished_training | employed_in_trade | employed_other |
             self_employed | abroad | looking | other | returned_home
+    source: bot (the person's own button) | admin (an officer's page) | api | import;
+    recorded_by: who recorded it as the audit log names them (``user:alice``), None for the bot.
     """
 
     __tablename__ = "outcomes"
@@ -25,7 +27,8 @@ class Outcome(Base):
     status: Mapped[str] = mapped_column(String(32), index=True)
     status_date: Mapped[date] = mapped_column(Date)
     trade_code: Mapped[str | None] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(String(32), default="bot")  # bot | admin | import
+    source: Mapped[str] = mapped_column(String(32), default="bot")
+    recorded_by: Mapped[str | None] = mapped_column(String(128))
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

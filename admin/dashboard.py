@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.auth import Principal
 from admin.queries import count_people, wants_call_ids
-from admin.scope import aggregate_filter
+from admin.scope import aggregate_filter, can, questions_filter
 from bot.questions import overdue_before
 from bot.reporting.kpi import KpiReport, compute_kpis
 from storage import questions as questions_repo
@@ -175,13 +175,15 @@ async def dashboard(
         year = latest.year if isinstance(latest, date) else today.year
     kpi_year = year
     cutoff = overdue_before(now, tz)
+    # the questions of one's own inbox; roles without one see the count for their scope
+    asked_scope = questions_filter(principal) if can(principal, "questions") else scope
     grouped, started, top, open_cb, rows, late = await asyncio.gather(
         run(lambda db: _grouped(db, scope)),
         run(lambda db: _started(db, scope)),
         run(lambda db: _top_trades(db, scope)),
         run(lambda db: _open_callbacks(db, scope)),
         run(lambda db: kpis(db, principal, kpi_year, tz)),
-        run(lambda db: questions_repo.count_overdue(db, scope, cutoff)),
+        run(lambda db: questions_repo.count_overdue(db, asked_scope, cutoff)),
     )
     years = sorted({y for y, _, _ in grouped.by_year if y is not None} | {kpi_year})
     t = grouped.totals

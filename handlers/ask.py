@@ -252,8 +252,15 @@ async def group_reply_handler(
         )
         return
     user = message.from_user
-    by = f"tg:{user.id} {user.full_name}" if user else "tg:unknown"
-    status = await questions.deliver_reply(session, sender, question, answer, by=by, via="group")
+    status = await questions.deliver_reply(
+        session,
+        sender,
+        question,
+        answer,
+        by=f"{user.full_name} (Telegram)" if user else "Telegram",
+        actor=f"tg:{user.id}" if user else "tg:unknown",
+        via="group",
+    )
     await message.answer(_group_result(status) % {"id": question.id})
 
 

@@ -100,7 +100,14 @@ async def reply(
         outcome = "no_bot"
     if outcome is None and sender is not None:
         status = await deliver_reply(
-            db, sender, question, answer, by=user.actor, via="admin", ip=client_ip(request)
+            db,
+            sender,
+            question,
+            answer,
+            by=user.name,
+            actor=user.actor,
+            via="admin",
+            ip=client_ip(request),
         )
         await db.commit()
         if status == "sent":

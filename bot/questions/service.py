@@ -41,7 +41,7 @@ Refusal = Literal["no_consent", "too_many"]
 ReplyStatus = Literal["sent", "blocked", "failed", "taken"]
 
 FORWARD_TEXT = N_(
-    "❓ <b>Câu hỏi #%(id)s</b> · %(commune)s\n\n%(text)s\n\n"
+    "❓ <b>Câu hỏi số %(id)s</b> · %(commune)s\n\n%(text)s\n\n"
     "<i>Trả lời (Reply) tin nhắn này để gửi câu trả lời tới người hỏi.</i>"
 )
 FORWARD_FAQ_NOTE = N_("<i>Người hỏi đã xem câu trả lời có sẵn «%(title)s» nhưng chưa đủ.</i>")
@@ -160,13 +160,16 @@ async def deliver_reply(
     answer: str,
     *,
     by: str,
+    actor: str,
     via: str,
     ip: str | None = None,
 ) -> ReplyStatus:
     """Send a counsellor's reply to the person who asked, at most once.
 
-    Commits the claim before the Bot API call; the result and its audit entry are left for the
-    caller to commit. ``taken``: the question was already answered (or is being answered).
+    ``by`` is the name shown with the reply in the inbox, ``actor`` the audit log's name for the
+    counsellor. Commits the claim before the Bot API call; the result and its audit entry are
+    left for the caller to commit. ``taken``: the question was already answered (or is being
+    answered).
     """
     qid = question.id
     if not await repo.claim_reply(session, qid, text=answer, by=by, at=utcnow()):
@@ -182,7 +185,7 @@ async def deliver_reply(
         await people.mark_blocked(session, person.chat_id)
     await audit(
         session,
-        actor=by,
+        actor=actor,
         action="question.answered",
         detail={"question_id": qid, "via": via, "status": status, "error": result.error},
         ip=ip,

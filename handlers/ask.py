@@ -30,7 +30,7 @@ class AskStates(StatesGroup):
     """State names are a schema: they are stored in the database, do not rename them."""
 
     writing = State()  # waiting for the question
-    offered = State()  # an FAQ answer is shown; FSM data: the question and the entry id
+    offered = State()  # an FAQ answer is shown; FSM data: the entry id, the question if consented
 
 
 def _number(value: int, i18n: I18n) -> str:
@@ -113,7 +113,9 @@ async def question_handler(
         await _send_to_counsellor(message, person, session, state, settings, sender, text, None)
         return
     await state.set_state(AskStates.offered)
-    await state.set_data({"q": text, "faq": entry.id})
+    # the question is kept for "Không" only when it may be stored: after consent
+    kept = {"q": text} if person.consent_at is not None else {}
+    await state.set_data({"faq": entry.id, **kept})
     await message.answer(
         _offer_text(entry, person.language),
         reply_markup=faq_keyboard(_("✅ Có, cảm ơn"), _("✉️ Không, gửi cho cán bộ")),
@@ -162,7 +164,8 @@ async def faq_declined_handler(
     """ "Không": the question goes to a counsellor after all."""
     data = await state.get_data()
     text = data.get("q")
-    if await state.get_state() != AskStates.offered.state or not isinstance(text, str):
+    offered = await state.get_state() == AskStates.offered.state
+    if not offered or (not isinstance(text, str) and person.consent_at is not None):
         await query.answer(_("Nút này đã cũ. Gõ /ask để đặt câu hỏi mới."))
         return
     await query.answer()
@@ -170,7 +173,7 @@ async def faq_declined_handler(
         await query.message.edit_reply_markup(reply_markup=None)
         faq = data.get("faq")
         await _send_to_counsellor(
-            query.message, person, session, state, settings, sender, text, faq
+            query.message, person, session, state, settings, sender, str(text or ""), faq
         )
 
 

@@ -234,6 +234,15 @@ async def test_bad_input_is_explained_and_asked_again(stack: Stack) -> None:
     assert "Lưu ý" in reply.text and "/survey" in reply.text
     reply = await newcomer.ask(NOT_IN_FAQ)
     assert "chưa đồng ý cho lưu thông tin" in reply.text
+    await newcomer.ask("/ask")
+    reply = await newcomer.ask("Thẻ học nghề dùng thế nào?")
+    assert "Thẻ học nghề" in reply.text  # the FAQ answers without consent...
+    assert stack.app.sessionmaker is not None
+    async with stack.app.sessionmaker() as s:  # ... and keeps nothing of the question
+        fsm = (await s.scalars(select(FsmRecord))).all()
+    assert fsm and all("dùng thế nào" not in str(r.data) for r in fsm)
+    reply = await newcomer.click("✉️ Không, gửi cho cán bộ")
+    assert "chưa đồng ý cho lưu thông tin" in reply.text
     assert await stack.questions() == []
 
     # consent given through the survey: now it is stored (no commune yet: the province's inbox)

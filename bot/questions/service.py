@@ -40,10 +40,8 @@ Problem = Literal["empty", "too_long"]
 Refusal = Literal["no_consent", "too_many"]
 ReplyStatus = Literal["sent", "blocked", "failed", "taken"]
 
-FORWARD_TEXT = N_(
-    "❓ <b>Câu hỏi số %(id)s</b> · %(commune)s\n\n%(text)s\n\n"
-    "<i>Trả lời (Reply) tin nhắn này để gửi câu trả lời tới người hỏi.</i>"
-)
+FORWARD_HEAD = N_("❓ <b>Câu hỏi số %(id)s</b> · %(commune)s")
+FORWARD_HINT = N_("<i>Trả lời (Reply) tin nhắn này để gửi câu trả lời tới người hỏi.</i>")
 FORWARD_FAQ_NOTE = N_("<i>Người hỏi đã xem câu trả lời có sẵn «%(title)s» nhưng chưa đủ.</i>")
 NO_COMMUNE = N_("chưa rõ xã/phường")
 REPLY_TEXT = N_(
@@ -112,15 +110,13 @@ async def ask(
 def forward_text(question: Question, person: Person, faq_title: str | None) -> str:
     """The copy of a question for the counsellors' group (in Vietnamese, their language)."""
     _ = translator("vi")
-    text = _(
-        FORWARD_TEXT,
-        id=question.id,
-        commune=html.escape(commune_label(person.home_commune_code) or _(NO_COMMUNE)),
-        text=html.escape(question.text),
-    )
+    commune = commune_label(person.home_commune_code) or _(NO_COMMUNE)
+    parts = [_(FORWARD_HEAD, id=question.id, commune=html.escape(commune))]
+    parts.append(html.escape(question.text))
     if faq_title:
-        text += "\n" + _(FORWARD_FAQ_NOTE, title=html.escape(faq_title))
-    return text
+        parts.append(_(FORWARD_FAQ_NOTE, title=html.escape(faq_title)))
+    parts.append(_(FORWARD_HINT))
+    return "\n\n".join(parts)
 
 
 async def forward(

@@ -1,4 +1,4 @@
-"""App factory: ``create_app(settings, sessionmaker)`` builds the admin pages and the REST API."""
+"""App factory: ``create_app(settings, sessionmaker, sender)``: admin pages and the REST API."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.deps import LoginRequired
-from admin.routes import accounts, api, exports, pages, people
+from admin.routes import accounts, api, exports, pages, people, questions
 from admin.web import render
 from bot.config import Settings
 from bot.reporting import labels
+from bot.sending import SenderProtocol
 from storage.models.base import utcnow
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -63,8 +64,16 @@ async def _login_required(request: Request, exc: Exception) -> Response:
     return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
 
 
-def create_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
-    """The admin web app (pages, static files, REST API with OpenAPI at /api/openapi.json)."""
+def create_app(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sender: SenderProtocol | None = None,
+) -> FastAPI:
+    """The admin web app (pages, static files, REST API with OpenAPI at /api/openapi.json).
+
+    ``sender``: the bot's sender, through which replies to questions reach people (without one,
+    the questions inbox cannot reply).
+    """
     app = FastAPI(
         title="xuatngu admin API",
         version="1",
@@ -75,13 +84,14 @@ def create_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     )
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
+    app.state.sender = sender
     app.state.clock = utcnow
     app.state.dashboard_cache = {}
     app.middleware("http")(_security_headers)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, exports, accounts, api):
+    for module in (pages, people, questions, exports, accounts, api):
         app.include_router(module.router)
     _warm_labels()
     return app

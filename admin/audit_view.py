@@ -37,6 +37,8 @@ ACTIONS: dict[str, str] = {
     "person.viewed": N_("Opened a person's page"),
     "person.outcome_recorded": N_("Recorded what happened to a person"),
     "person.corrected": N_("Corrected a person's profile"),
+    "question.asked": N_("A person asked a counsellor"),
+    "question.answered": N_("A counsellor answered a question"),
     "person.erased": N_("A person's data erased"),
     "erasure": N_("A person erased their data"),
 }
@@ -49,6 +51,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("callback", N_("Call-backs")),
     ("person", N_("People's records")),
     ("erasure", N_("Erasures")),
+    ("question", N_("Questions to counsellors")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.auth import Principal
 from admin.queries import count_people, wants_call_ids
-from admin.scope import aggregate_filter
+from admin.scope import aggregate_filter, can, questions_filter
+from bot.questions import overdue_before
 from bot.reporting.kpi import KpiReport, compute_kpis
+from storage import questions as questions_repo
 from storage.models.admin import CallbackRequest
 from storage.models.core import Person, SurveyResponse, TradePreference
 
@@ -58,6 +60,7 @@ class Dashboard:
     kpi_year: int
     kpis: list[Kpi]
     years: list[int] = field(default_factory=list)
+    questions_overdue: int = 0  # open questions waiting over two working days
 
 
 async def _started(db: AsyncSession, scope: ColumnElement[bool]) -> int:
@@ -152,10 +155,12 @@ async def dashboard(
     *,
     tz: ZoneInfo,
     today: date,
+    now: datetime,
 ) -> Dashboard:
     """All dashboard figures under the principal's scope (queries run side by side).
 
     Without ``year``, the latest year of discharge, or ``today``'s (a local date in ``tz``).
+    ``now`` dates the overdue questions.
     """
     scope = aggregate_filter(principal)
 
@@ -169,12 +174,16 @@ async def dashboard(
         )
         year = latest.year if isinstance(latest, date) else today.year
     kpi_year = year
-    grouped, started, top, open_cb, rows = await asyncio.gather(
+    cutoff = overdue_before(now, tz)
+    # the questions of one's own inbox; roles without one see the count for their scope
+    asked_scope = questions_filter(principal) if can(principal, "questions") else scope
+    grouped, started, top, open_cb, rows, late = await asyncio.gather(
         run(lambda db: _grouped(db, scope)),
         run(lambda db: _started(db, scope)),
         run(lambda db: _top_trades(db, scope)),
         run(lambda db: _open_callbacks(db, scope)),
         run(lambda db: kpis(db, principal, kpi_year, tz)),
+        run(lambda db: questions_repo.count_overdue(db, asked_scope, cutoff)),
     )
     years = sorted({y for y, _, _ in grouped.by_year if y is not None} | {kpi_year})
     t = grouped.totals
@@ -191,4 +200,5 @@ async def dashboard(
         kpi_year=kpi_year,
         kpis=rows,
         years=years,
+        questions_overdue=late,
     )

@@ -18,6 +18,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "people.edit": frozenset({"admin", "commune", "counsellor"}),
     "callbacks": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "callbacks.edit": frozenset({"admin", "commune", "counsellor"}),
+    "questions": frozenset({"admin", "provincial", "commune", "counsellor"}),
+    "questions.reply": frozenset({"admin", "commune", "counsellor"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),
     "audit": frozenset({"admin"}),
     "accounts": frozenset({"admin"}),
@@ -50,6 +52,22 @@ def people_filter(principal: Principal) -> ColumnElement[bool]:
             tp.person_id == Person.id, tp.trade_code.in_(principal.trades or ("",))
         )
         return and_(live, Person.consent_sharing.is_(True), matching)
+    return false()
+
+
+def questions_filter(principal: Principal) -> ColumnElement[bool]:
+    """Condition on ``Person``: whose questions (``/ask``) the principal's inbox holds.
+
+    The counsellors of a commune see its people's questions: a commune account its communes, a
+    counsellor account the communes it is given, or every commune when it has none (province
+    counsellors, the employment centre); admin and provincial accounts see all.
+    """
+    live = Person.erased_at.is_(None)
+    role = principal.role
+    if role in ("admin", "provincial") or (role == "counsellor" and not principal.communes):
+        return live
+    if role in ("commune", "counsellor"):
+        return and_(live, Person.home_commune_code.in_(principal.communes or ("",)))
     return false()
 
 

@@ -24,6 +24,7 @@ NAV = (
     ("dashboard", "/", "Dashboard"),
     ("people", "/people", "People"),
     ("callbacks", "/callbacks", "Call-backs"),
+    ("questions", "/questions", "Questions"),
     ("exports", "/exports", "Exports"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),

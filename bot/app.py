@@ -40,7 +40,7 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 DEMO_ADMIN = ("admin", "xuatngu-demo")
 # stop() gives polling, the scheduler and the admin server this long, then cancels them
 STOP_SECONDS = 5
-COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
+COMMANDS = ("start", "survey", "ask", "reminders", "language", "privacy", "delete_me", "help")
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -97,6 +97,7 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     descriptions = {
         "start": N_("Bắt đầu"),
         "survey": N_("Khảo sát nghề"),
+        "ask": N_("Hỏi cán bộ"),
         "reminders": N_("Bật/tắt lời nhắc"),
         "language": N_("Đổi ngôn ngữ"),
         "privacy": N_("Dữ liệu của bạn"),
@@ -181,7 +182,7 @@ class BotApp:
         if self.with_admin:
             if s.demo_mode:
                 await self._ensure_demo_admin()
-            await self._start_admin()
+            await self._start_admin(sender)
         if self.with_scheduler:
             self._start_scheduler(sender)
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
@@ -222,12 +223,12 @@ class BotApp:
             "demo mode: admin login %s / %s (create real accounts before going live)", *DEMO_ADMIN
         )
 
-    async def _start_admin(self) -> None:
+    async def _start_admin(self, sender: Sender) -> None:
         import uvicorn
 
         from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
 
-        app = create_app(self.settings, self._side())
+        app = create_app(self.settings, self._side(), sender)
         config = uvicorn.Config(
             app,
             host=self.settings.admin_host,

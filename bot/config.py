@@ -48,6 +48,13 @@ class Settings(BaseSettings):
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    counsellor_chat_id: int | None = Field(
+        default=None,
+        description=(
+            "Telegram group of counsellors that gets a copy of every question asked with /ask; "
+            "a reply to that copy in the group answers the person"
+        ),
+    )
     update_concurrency: int = Field(
         default=8,
         ge=1,
@@ -94,6 +101,13 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected redis://host:port/db")
+        return value
+
+    @field_validator("counsellor_chat_id")
+    @classmethod
+    def _group_chat(cls, value: int | None) -> int | None:
+        if value is not None and value >= 0:
+            raise ValueError("expected a group's chat id, a negative number such as -1001234567890")
         return value
 
     @field_validator("timezone")

@@ -18,6 +18,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.matching.catalog", "load_trades"),
     ("bot.quiz", "load_quiz"),
     ("bot.timeline", "check_content"),
+    ("bot.questions.faq", "load_faq"),
 )
 
 # Tags Telegram's HTML parse mode accepts.

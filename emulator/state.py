@@ -214,6 +214,27 @@ class ChatState:
         }
 
 
+class GroupChat(ChatState):
+    """A group the bot is a member of (a supergroup, as Telegram makes groups today).
+
+    Members write in it through the control API, replying to messages or not; every member's
+    message reaches the bot (as with privacy mode off). No membership list, admins or rights.
+    """
+
+    def __init__(self, chat_id: int, title: str) -> None:
+        super().__init__(UserInfo(id=chat_id, first_name=title))
+        self.title = title
+        self.started = True
+
+    def tg_chat(self) -> JSON:
+        """As a Telegram ``Chat`` object."""
+        return {"id": self.chat_id, "type": "supergroup", "title": self.title}
+
+    def view(self) -> JSON:
+        """JSON view of the whole chat."""
+        return {**super().view(), "type": "supergroup", "title": self.title}
+
+
 def bot_identity(token: str) -> JSON:
     """The bot ``User`` for a token: id from the digits before ':' when numeric."""
     head = token.split(":", 1)[0]

@@ -56,3 +56,10 @@ class ConfirmCb(CallbackData, prefix="ok"):
     """Confirm the summary."""
 
     v: str = "1"
+
+
+class AskCb(CallbackData, prefix="ask"):
+    """Questions to counsellors: ``start`` (the "Hỏi cán bộ" button), and under an FAQ answer
+    ``yes`` (it helped) or ``no`` (send the question to a counsellor)."""
+
+    act: str

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
 from handlers.callbacks import EraseCb, LangCb
-from handlers.keyboards import erase_keyboard, language_keyboard, start_keyboard
+from handlers.keyboards import ask_keyboard, erase_keyboard, language_keyboard, start_keyboard
 from storage.models import Person
 
 
@@ -33,6 +33,7 @@ async def command_start_handler(
         reply_markup=start_keyboard(
             _("📝 Xem lại câu trả lời") if done else _("📝 Bắt đầu khảo sát"),
             "review" if done else "start",
+            _("💬 Hỏi cán bộ"),
         ),
     )
 
@@ -43,11 +44,13 @@ async def command_help_handler(message: Message) -> None:
         _(
             "Các lệnh:\n"
             "/survey — làm hoặc tiếp tục khảo sát nghề\n"
+            "/ask — hỏi cán bộ tư vấn (học nghề, vay vốn, giấy tờ, việc làm…)\n"
             "/reminders — bật/tắt lời nhắc\n"
             "/language — đổi ngôn ngữ\n"
             "/privacy — dữ liệu của bạn được dùng thế nào\n"
             "/delete_me — xoá toàn bộ dữ liệu của bạn"
-        )
+        ),
+        reply_markup=ask_keyboard(_("💬 Hỏi cán bộ")),
     )
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import EraseCb, LangCb, SurveyCb
+from handlers.callbacks import AskCb, EraseCb, LangCb, SurveyCb
 
 
 def inline(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -43,7 +43,25 @@ def erase_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
 
 
 @lru_cache(maxsize=16)
-def start_keyboard(survey_label: str, survey_action: str) -> InlineKeyboardMarkup:
+def start_keyboard(survey_label: str, survey_action: str, ask_label: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=survey_label, callback_data=SurveyCb(action=survey_action))
+    kb.button(text=ask_label, callback_data=AskCb(act="start"))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+@lru_cache(maxsize=8)
+def ask_keyboard(ask_label: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=ask_label, callback_data=AskCb(act="start"))
+    return kb.as_markup()
+
+
+@lru_cache(maxsize=8)
+def faq_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=yes, callback_data=AskCb(act="yes"))
+    kb.button(text=no, callback_data=AskCb(act="no"))
+    kb.adjust(1)
     return kb.as_markup()

@@ -22,7 +22,7 @@ async def test_start_records_deep_link_source_and_greets(running_bot_any_db: Run
     user = rb.emu.user(1001, first_name="An", language_code="vi")
     reply = await user.ask("/start unit_42")
     assert "Xin chào" in reply.text
-    assert reply.button_texts == ["📝 Bắt đầu khảo sát"]
+    assert reply.button_texts == ["📝 Bắt đầu khảo sát", "💬 Hỏi cán bộ"]
     person = await _person(rb, 1001)
     assert person is not None and person.source == "unit_42" and person.language == "vi"
     # a second /start with another payload keeps the first source; a malformed one is ignored
@@ -55,7 +55,17 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
     vi = {c["command"]: c["description"] for c in by_lang["vi"]}
     en = {c["command"]: c["description"] for c in by_lang["en"]}
     assert vi["delete_me"] == "Xoá dữ liệu của tôi" and en["delete_me"] == "Delete my data"
-    assert set(vi) == {"start", "survey", "reminders", "language", "privacy", "delete_me", "help"}
+    assert set(vi) == {
+        "start",
+        "survey",
+        "ask",
+        "reminders",
+        "language",
+        "privacy",
+        "delete_me",
+        "help",
+    }
+    assert vi["ask"] == "Hỏi cán bộ" and en["ask"] == "Ask an officer"
 
 
 async def test_restart_mid_conversation_keeps_state_and_answers(running_bot: RunningBot) -> None:

@@ -189,7 +189,12 @@ async def dashboard_page(
             cache.clear()
         tz = request.app.state.settings.tz
         figures = await dashboard(
-            request.app.state.sessionmaker, user, year, tz=tz, today=at.astimezone(tz).date()
+            request.app.state.sessionmaker,
+            user,
+            year,
+            tz=tz,
+            today=at.astimezone(tz).date(),
+            now=at,
         )
         hit = (at + DASHBOARD_TTL, figures)
         cache[key] = hit

@@ -1,8 +1,9 @@
 """The control API under ``/_emu/``: plays users and reads back what the bot did.
 
 ``ControlApi.routes`` is the one list of control endpoints. Modules: ``user_actions`` (the user
-acts), ``readback`` (chats, long polls, call log, files), ``delivery`` (redeliver, settle,
-reset), ``common`` (arguments, replies, error middleware).
+acts), ``groups`` (a group the bot is in, its members write), ``readback`` (chats, long polls,
+call log, files), ``delivery`` (redeliver, settle, reset), ``common`` (arguments, replies, error
+middleware).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from emulator.control.common import control_errors
 from emulator.control.delivery import Delivery, settle_bot
+from emulator.control.groups import Groups
 from emulator.control.readback import ReadBack
 from emulator.control.user_actions import UserActions
 from emulator.core import EmulatorCore
@@ -26,10 +28,11 @@ class ControlApi:
         self.users = UserActions(core)
         self.read = ReadBack(core)
         self.delivery = Delivery(core)
+        self.groups = Groups(core)
 
     def routes(self) -> list[web.RouteDef]:
         """All control routes."""
-        users, read, delivery = self.users, self.read, self.delivery
+        users, read, delivery, groups = self.users, self.read, self.delivery, self.groups
         return [
             web.get("/_emu/health", read.health),
             web.get("/_emu/bots", read.bots),
@@ -42,6 +45,8 @@ class ControlApi:
             web.post("/_emu/users/{uid}/press", users.press),
             web.post("/_emu/users/{uid}/block", users.block),
             web.post("/_emu/users/{uid}/unblock", users.unblock),
+            web.post("/_emu/groups", groups.create),
+            web.post("/_emu/groups/{chat_id}/send", groups.send),
             web.get("/_emu/chats/{uid}", read.chat),
             web.get("/_emu/chats/{uid}/wait", read.wait),
             web.post("/_emu/redeliver", delivery.redeliver),

@@ -214,6 +214,27 @@ class ChatState:
         }
 
 
+class GroupChatState(ChatState):
+    """A group or supergroup the bot is a member of (``chat_id`` negative, as in Telegram)."""
+
+    def __init__(self, chat_id: int, kind: str, title: str) -> None:
+        super().__init__(UserInfo(chat_id, title))  # the group stands in for the "user"
+        self.chat_id = chat_id
+        self.kind = kind
+        self.title = title
+        self.started = True  # the bot is a member: it may write there
+
+    def tg_chat(self) -> JSON:
+        """As a Telegram ``Chat`` object."""
+        return {"id": self.chat_id, "type": self.kind, "title": self.title}
+
+    def view(self) -> JSON:
+        """JSON view of the whole chat (``chat``: the group; no ``user``)."""
+        view = super().view()
+        del view["user"]
+        return {**view, "chat": self.tg_chat()}
+
+
 def bot_identity(token: str) -> JSON:
     """The bot ``User`` for a token: id from the digits before ':' when numeric."""
     head = token.split(":", 1)[0]
@@ -271,6 +292,14 @@ class BotState:
         if chat is None:
             chat = ChatState(user)
             self.chats[user.id] = chat
+        return chat
+
+    def group_chat(self, chat_id: int, kind: str, title: str) -> GroupChatState:
+        """The group ``chat_id`` with the bot in it, created on first use."""
+        chat = self.chats.get(chat_id)
+        if not isinstance(chat, GroupChatState):
+            chat = GroupChatState(chat_id, kind, title)
+            self.chats[chat_id] = chat
         return chat
 
     def touch(self) -> None:

@@ -7,11 +7,12 @@ Typical use::
         reply = await user.ask("/start")
         reply = await user.click("Đồng ý")
 
-Modules: ``control_client`` (EmulatorClient), ``user`` (EmulatedUser), ``results`` (BotMessage,
-Reply, Document and the errors).
+Modules: ``control_client`` (EmulatorClient), ``user`` (EmulatedUser), ``group``
+(EmulatedGroup), ``results`` (BotMessage, Reply, Document and the errors).
 """
 
 from emulator.client.control_client import EmulatorClient
+from emulator.client.group import EmulatedGroup
 from emulator.client.results import (
     BotMessage,
     Document,
@@ -24,6 +25,7 @@ from emulator.client.user import EmulatedUser
 __all__ = [
     "BotMessage",
     "Document",
+    "EmulatedGroup",
     "EmulatedUser",
     "EmulatorClient",
     "EmulatorError",

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 
+from emulator.client.group import EmulatedGroup
 from emulator.client.results import JSON, Document, EmulatorError
 from emulator.client.user import EmulatedUser
 
@@ -75,6 +76,10 @@ class EmulatorClient:
         return EmulatedUser(
             self, user_id, first_name or f"User{user_id}", last_name, username, language_code
         )
+
+    def group(self, chat_id: int, kind: str = "group", title: str = "") -> EmulatedGroup:
+        """A group (negative ``chat_id``) or supergroup with the bot in it, made on first use."""
+        return EmulatedGroup(self, chat_id, kind, title or f"Group {-chat_id}")
 
     # ---- whole emulator ---------------------------------------------------------------
 

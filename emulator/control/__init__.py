@@ -1,8 +1,8 @@
 """The control API under ``/_emu/``: plays users and reads back what the bot did.
 
 ``ControlApi.routes`` is the one list of control endpoints. Modules: ``user_actions`` (the user
-acts), ``readback`` (chats, long polls, call log, files), ``delivery`` (redeliver, settle,
-reset), ``common`` (arguments, replies, error middleware).
+acts), ``groups`` (someone acts in a group), ``readback`` (chats, long polls, call log, files),
+``delivery`` (redeliver, settle, reset), ``common`` (arguments, replies, error middleware).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from aiohttp import web
 
 from emulator.control.common import control_errors
 from emulator.control.delivery import Delivery, settle_bot
+from emulator.control.groups import GroupActions
 from emulator.control.readback import ReadBack
 from emulator.control.user_actions import UserActions
 from emulator.core import EmulatorCore
@@ -24,12 +25,13 @@ class ControlApi:
     def __init__(self, core: EmulatorCore) -> None:
         self.core = core
         self.users = UserActions(core)
+        self.groups = GroupActions(core)
         self.read = ReadBack(core)
         self.delivery = Delivery(core)
 
     def routes(self) -> list[web.RouteDef]:
         """All control routes."""
-        users, read, delivery = self.users, self.read, self.delivery
+        users, groups, read, delivery = self.users, self.groups, self.read, self.delivery
         return [
             web.get("/_emu/health", read.health),
             web.get("/_emu/bots", read.bots),
@@ -42,6 +44,8 @@ class ControlApi:
             web.post("/_emu/users/{uid}/press", users.press),
             web.post("/_emu/users/{uid}/block", users.block),
             web.post("/_emu/users/{uid}/unblock", users.unblock),
+            web.post("/_emu/groups/{gid}/send", groups.send_text),
+            web.post("/_emu/groups/{gid}/press", groups.press),
             web.get("/_emu/chats/{uid}", read.chat),
             web.get("/_emu/chats/{uid}/wait", read.wait),
             web.post("/_emu/redeliver", delivery.redeliver),

@@ -47,3 +47,9 @@ def start_keyboard(survey_label: str, survey_action: str) -> InlineKeyboardMarku
     kb = InlineKeyboardBuilder()
     kb.button(text=survey_label, callback_data=SurveyCb(action=survey_action))
     return kb.as_markup()
+
+
+@lru_cache(maxsize=8)
+def link_keyboard(text: str, url: str) -> InlineKeyboardMarkup:
+    """One button that opens ``url`` (e.g. the private chat with the bot)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])

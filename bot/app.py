@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
+from bot.retention import Conversations, run_retention
 from bot.sending import Sender
 from bot.timeline import run_scheduler
+from handlers import COMMANDS
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from handlers.polling import UpdateInbox, poll
 from storage.db import create_engine, create_sessionmaker
@@ -40,7 +42,6 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 DEMO_ADMIN = ("admin", "xuatngu-demo")
 # stop() gives polling, the scheduler and the admin server this long, then cancels them
 STOP_SECONDS = 5
-COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -200,10 +201,20 @@ class BotApp:
         return Sender(self.bot)
 
     def _start_scheduler(self, sender: Sender) -> None:
+        assert self.bot is not None and self.dp is not None
         self.tasks.append(
             asyncio.create_task(
                 run_scheduler(self._side(), sender, self.settings, self._stop),
                 name="scheduler",
+            )
+        )
+        conversations = Conversations(self.dp.storage, self.bot.id)
+        self.tasks.append(
+            asyncio.create_task(
+                run_retention(
+                    self._side(), self.settings.tz, self._stop, conversations=conversations
+                ),
+                name="retention",
             )
         )
 

@@ -1,4 +1,5 @@
-"""App factory: ``create_app(settings, sessionmaker, sender)``: admin pages and the REST API."""
+"""App factory: ``create_app(settings, sessionmaker, sender, conversations)``: admin pages and
+the REST API."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from admin.deps import LoginRequired
 from admin.routes import accounts, api, exports, pages, people, questions
 from admin.web import render
 from bot.config import Settings
+from bot.people import Conversations
 from bot.reporting import labels
 from bot.sending import SenderProtocol
 from storage.models.base import utcnow
@@ -68,11 +70,13 @@ def create_app(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     sender: SenderProtocol | None = None,
+    conversations: Conversations | None = None,
 ) -> FastAPI:
     """The admin web app (pages, static files, REST API with OpenAPI at /api/openapi.json).
 
     ``sender``: the bot's sender, through which replies to questions reach people (without one,
-    the questions inbox cannot reply).
+    the questions inbox cannot reply). ``conversations``: the bot's FSM storage, through which
+    an officer's erasure clears the person's conversation with the bot, as /delete_me does.
     """
     app = FastAPI(
         title="xuatngu admin API",
@@ -85,6 +89,7 @@ def create_app(
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
     app.state.sender = sender
+    app.state.conversations = conversations
     app.state.clock = utcnow
     app.state.dashboard_cache = {}
     app.middleware("http")(_security_headers)

@@ -25,8 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
+from bot.people import Conversations
+from bot.retention import run_retention
 from bot.sending import Sender
 from bot.timeline import run_scheduler
+from handlers import COMMANDS
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from handlers.polling import UpdateInbox, poll
 from storage.db import create_engine, create_sessionmaker
@@ -40,7 +43,6 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 DEMO_ADMIN = ("admin", "xuatngu-demo")
 # stop() gives polling, the scheduler and the admin server this long, then cancels them
 STOP_SECONDS = 5
-COMMANDS = ("start", "survey", "ask", "reminders", "language", "privacy", "delete_me", "help")
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -179,12 +181,13 @@ class BotApp:
         )
         await self.bot.delete_webhook(drop_pending_updates=False)
         await register_commands(self.bot, i18n)
+        conversations = Conversations(storage, self.bot.id)
         if self.with_admin:
             if s.demo_mode:
                 await self._ensure_demo_admin()
-            await self._start_admin(sender)
+            await self._start_admin(sender, conversations)
         if self.with_scheduler:
-            self._start_scheduler(sender)
+            self._start_scheduler(sender, conversations)
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
@@ -200,11 +203,19 @@ class BotApp:
         assert self.bot is not None
         return Sender(self.bot)
 
-    def _start_scheduler(self, sender: Sender) -> None:
+    def _start_scheduler(self, sender: Sender, conversations: Conversations) -> None:
         self.tasks.append(
             asyncio.create_task(
                 run_scheduler(self._side(), sender, self.settings, self._stop),
                 name="scheduler",
+            )
+        )
+        self.tasks.append(
+            asyncio.create_task(
+                run_retention(
+                    self._side(), self.settings.tz, self._stop, conversations=conversations
+                ),
+                name="retention",
             )
         )
 
@@ -223,12 +234,12 @@ class BotApp:
             "demo mode: admin login %s / %s (create real accounts before going live)", *DEMO_ADMIN
         )
 
-    async def _start_admin(self, sender: Sender) -> None:
+    async def _start_admin(self, sender: Sender, conversations: Conversations) -> None:
         import uvicorn
 
         from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
 
-        app = create_app(self.settings, self._side(), sender)
+        app = create_app(self.settings, self._side(), sender, conversations)
         config = uvicorn.Config(
             app,
             host=self.settings.admin_host,

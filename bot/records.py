@@ -4,7 +4,8 @@ Outcomes and the return date go through :mod:`bot.timeline` (as the person's but
 profile corrections through the survey's parsing and :func:`bot.survey.service.save_answer`
 (as the soldier's answers do: mirrored onto ``people``, reminders moved when a date changes),
 erasure through :func:`bot.people.erase` (as /delete_me does). Every action is audited with the
-officer's name; nothing here commits (the caller does).
+officer's name; nothing here commits (the caller does), except the erasure, which must commit
+before the person's conversation and SQLite's write-ahead log are cleared.
 """
 
 from __future__ import annotations
@@ -201,6 +202,21 @@ async def correct_profile(
     return {}
 
 
-async def erase_person(session: AsyncSession, person: Person, officer: Officer) -> None:
-    """Erase the person as /delete_me does; the audit names the officer and the person's id."""
-    await people.erase(session, person, actor=officer.actor, ip=officer.ip)
+async def erase_person(
+    session: AsyncSession,
+    person: Person,
+    officer: Officer,
+    conversations: people.Conversations | None,
+) -> None:
+    """Erase the person as /delete_me does, committed: the row (their answers, outcomes,
+    questions… cascade), counted and audited (naming the officer and the person's id); then
+    their conversation with the bot (``conversations``: the bot's FSM storage, None when no bot
+    runs beside the admin) and, on SQLite, the write-ahead log. Nothing happens twice when
+    another officer erased them first."""
+    telegram_user_id = person.telegram_user_id
+    if not await people.erase(session, person, actor=officer.actor, ip=officer.ip):
+        return
+    await session.commit()
+    if conversations is not None:
+        await conversations.forget(telegram_user_id)
+    await people.scrub_log(session)

@@ -215,24 +215,28 @@ class ChatState:
 
 
 class GroupChat(ChatState):
-    """A group the bot is a member of (a supergroup, as Telegram makes groups today).
+    """A group or supergroup the bot is a member of (``chat_id`` negative, as in Telegram).
 
-    Members write in it through the control API, replying to messages or not; every member's
-    message reaches the bot (as with privacy mode off). No membership list, admins or rights.
+    Members (people, bots, or a sender the update does not name) write in it and press buttons
+    through the control API, replying to a message or not; every message reaches the bot (as
+    with privacy mode off). No membership list, admins or rights.
     """
 
-    def __init__(self, chat_id: int, title: str) -> None:
-        super().__init__(UserInfo(id=chat_id, first_name=title))
+    def __init__(self, chat_id: int, kind: str, title: str) -> None:
+        super().__init__(UserInfo(chat_id, title))  # the group stands in for the "user"
+        self.kind = kind
         self.title = title
-        self.started = True
+        self.started = True  # the bot is a member: it may write there
 
     def tg_chat(self) -> JSON:
         """As a Telegram ``Chat`` object."""
-        return {"id": self.chat_id, "type": "supergroup", "title": self.title}
+        return {"id": self.chat_id, "type": self.kind, "title": self.title}
 
     def view(self) -> JSON:
-        """JSON view of the whole chat."""
-        return {**super().view(), "type": "supergroup", "title": self.title}
+        """JSON view of the whole chat (``chat``: the group; no ``user``)."""
+        view = super().view()
+        del view["user"]
+        return {**view, "chat": self.tg_chat()}
 
 
 def bot_identity(token: str) -> JSON:
@@ -292,6 +296,14 @@ class BotState:
         if chat is None:
             chat = ChatState(user)
             self.chats[user.id] = chat
+        return chat
+
+    def group_chat(self, chat_id: int, kind: str, title: str) -> GroupChat:
+        """The group ``chat_id`` with the bot in it, created on first use."""
+        chat = self.chats.get(chat_id)
+        if not isinstance(chat, GroupChat):
+            chat = GroupChat(chat_id, kind, title)
+            self.chats[chat_id] = chat
         return chat
 
     def touch(self) -> None:

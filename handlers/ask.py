@@ -1,9 +1,14 @@
 """/ask and the "Hỏi cán bộ" button: a question is answered from the FAQ when it can be, else it
 goes to the counsellors of the person's commune (admin inbox, and the counsellors' Telegram group
 when COUNSELLOR_CHAT_ID is set). A reply to the copy in that group goes back to the person.
+
+Two routers: :func:`create_router` (the person, under the ``private`` router) and
+:func:`create_group_router` (the counsellors' group).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command, Filter, StateFilter
@@ -15,7 +20,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import questions
+from bot import people, questions
 from bot.config import Settings
 from bot.questions import MAX_ANSWER, MAX_QUESTION, FaqEntry
 from bot.sending import SenderProtocol
@@ -43,6 +48,17 @@ def _where(person: Person) -> str:
     return _("của %(commune)s") % {"commune": commune} if commune else _("của tỉnh")
 
 
+async def _step(state: FSMContext, person: Person, step: State | None, **data: Any) -> None:
+    """Move the conversation to ``step`` with ``data``. Someone with no row keeps what the
+    conversation remembers for them (language, deep-link source: ``bot/people.py``)."""
+    kept: dict[str, Any] = {}
+    if not people.is_stored(person):
+        old = await state.get_data()
+        kept = {key: old[key] for key in people.CONVERSATION_KEYS if key in old}
+    await state.set_state(step)
+    await state.set_data({**kept, **data})
+
+
 class CounsellorGroup(Filter):
     """A message in the counsellors' group (COUNSELLOR_CHAT_ID)."""
 
@@ -56,8 +72,7 @@ class CounsellorGroup(Filter):
 
 async def ask_handler(message: Message, person: Person, state: FSMContext, i18n: I18n) -> None:
     """/ask: ask for the question."""
-    await state.set_state(AskStates.writing)
-    await state.set_data({})
+    await _step(state, person, AskStates.writing)
     text = _(
         "✍️ Bạn muốn hỏi gì? Bạn viết câu hỏi trong một tin nhắn (tối đa %(max)s ký tự).\n"
         "Mình tìm câu trả lời có sẵn trước; nếu chưa có, mình chuyển câu hỏi tới cán bộ "
@@ -112,10 +127,9 @@ async def question_handler(
     if entry is None:
         await _send_to_counsellor(message, person, session, state, settings, sender, text, None)
         return
-    await state.set_state(AskStates.offered)
     # the question is kept for "Không" only when it may be stored: after consent
     kept = {"q": text} if person.consent_at is not None else {}
-    await state.set_data({"faq": entry.id, **kept})
+    await _step(state, person, AskStates.offered, faq=entry.id, **kept)
     await message.answer(
         _offer_text(entry, person.language),
         reply_markup=faq_keyboard(_("✅ Có, cảm ơn"), _("✉️ Không, gửi cho cán bộ")),
@@ -141,12 +155,12 @@ async def not_text_handler(message: Message) -> None:
     )
 
 
-async def faq_helped_handler(query: CallbackQuery, state: FSMContext) -> None:
+async def faq_helped_handler(query: CallbackQuery, person: Person, state: FSMContext) -> None:
     """ "Có": the FAQ answer was enough; nothing is kept."""
     if await state.get_state() != AskStates.offered.state:
         await query.answer(_("Nút này đã cũ. Gõ /ask để đặt câu hỏi mới."))
         return
-    await state.clear()
+    await _step(state, person, None)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
@@ -189,7 +203,7 @@ async def _send_to_counsellor(
 ) -> None:
     """Store the question (consent given), confirm, forward it to the counsellors' group."""
     asked = await questions.ask(session, person, text, faq_declined=faq_declined)
-    await state.clear()
+    await _step(state, person, None)
     if asked.refused == "no_consent":
         await message.answer(
             _(
@@ -227,12 +241,10 @@ async def _send_to_counsellor(
 
 
 async def group_reply_handler(
-    message: Message, session: AsyncSession, sender: SenderProtocol, i18n: I18n
+    message: Message, target: Message, session: AsyncSession, sender: SenderProtocol, i18n: I18n
 ) -> None:
-    """A reply to a forwarded question in the counsellors' group answers the person."""
-    target = message.reply_to_message
-    if target is None:
-        return  # the counsellors talking among themselves
+    """A reply (to ``target``) in the counsellors' group: to a question's copy, it answers the
+    person; to anything else, it is the counsellors talking among themselves."""
     question = await repo.by_group_message(
         session, chat_id=message.chat.id, message_id=target.message_id
     )
@@ -280,11 +292,23 @@ def _group_result(status: str) -> str:
     return _("Câu hỏi số %(id)s đã được trả lời rồi.")
 
 
+def create_group_router() -> Router:
+    """A fresh router for the counsellors' group: replies from people there (not from bots)."""
+    router = Router(name=f"{__name__}.group")
+    router.message.register(
+        group_reply_handler,
+        CounsellorGroup(),
+        Magic(F.reply_to_message.as_("target")),
+        Magic(~F.from_user.is_bot),
+    )
+    return router
+
+
 def create_router() -> Router:
-    """A fresh router with this module's handlers (one per dispatcher)."""
+    """A fresh router with the person's handlers (one per dispatcher; private chats only, see
+    ``handlers/__init__.py``)."""
     router = Router(name=__name__)
-    router.message.register(group_reply_handler, CounsellorGroup())
-    router.message.register(ask_handler, Command("ask"), Magic(F.chat.type == "private"))
+    router.message.register(ask_handler, Command("ask"))
     router.callback_query.register(ask_button_handler, AskCb.filter(F.act == "start"))
     router.callback_query.register(faq_helped_handler, AskCb.filter(F.act == "yes"))
     router.callback_query.register(faq_declined_handler, AskCb.filter(F.act == "no"))

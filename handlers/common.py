@@ -20,7 +20,8 @@ async def command_start_handler(
     message: Message, command: CommandObject, person: Person, state: FSMContext
 ) -> None:
     """Greet, record the deep-link source, and offer the survey."""
-    people.record_source(person, command.args)
+    if people.record_source(person, command.args) and not people.is_stored(person):
+        await state.update_data(people.remembered(person))  # kept if they consent
     done = person.survey_completed_at is not None
     await message.answer(
         _(
@@ -60,10 +61,11 @@ async def command_language_handler(message: Message) -> None:
 
 
 async def language_chosen(
-    query: CallbackQuery, callback_data: LangCb, person: Person, i18n: I18n
+    query: CallbackQuery, callback_data: LangCb, person: Person, i18n: I18n, state: FSMContext
 ) -> None:
     """Switch the person's language and confirm in the new one."""
-    people.set_language(person, callback_data.code)
+    if people.set_language(person, callback_data.code) and not people.is_stored(person):
+        await state.update_data(people.remembered(person))  # kept if they consent
     with i18n.use_locale(person.language):
         await query.answer()
         if query.message is not None:
@@ -90,8 +92,12 @@ async def command_privacy_handler(message: Message) -> None:
     )
 
 
-async def command_delete_me_handler(message: Message) -> None:
-    """Ask for confirmation before erasing."""
+async def command_delete_me_handler(message: Message, person: Person, state: FSMContext) -> None:
+    """Ask for confirmation before erasing (nothing to ask when nothing is stored)."""
+    if not people.is_stored(person):
+        await state.clear()  # the conversation (a language choice, say) goes too
+        await message.answer(_nothing_stored())
+        return
     await message.answer(
         _(
             "Bạn có chắc muốn xoá toàn bộ dữ liệu của mình? Mọi câu trả lời sẽ bị xoá và "
@@ -104,9 +110,15 @@ async def command_delete_me_handler(message: Message) -> None:
 async def erase_confirmed(
     query: CallbackQuery, person: Person, session: AsyncSession, state: FSMContext
 ) -> None:
-    """Erase everything about the person."""
-    await people.erase(session, person)
+    """Erase everything about the person, once: a later tap erases, counts and audits nothing
+    and says so."""
+    erased = await people.erase(session, person)
     await state.clear()
+    if not erased:
+        await query.answer(_nothing_stored())
+        return
+    await session.commit()  # final before the write-ahead log is emptied
+    await people.scrub_log(session)
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
@@ -114,11 +126,19 @@ async def erase_confirmed(
         )
 
 
-async def erase_cancelled(query: CallbackQuery) -> None:
+async def erase_cancelled(query: CallbackQuery, person: Person) -> None:
     """Keep the data."""
+    if not people.is_stored(person):
+        await query.answer(_nothing_stored())
+        return
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Dữ liệu của bạn vẫn được giữ nguyên."))
+
+
+def _nothing_stored() -> str:
+    """Said to someone with no row: never consented, refused, or erased by an earlier tap."""
+    return _("Mình không lưu thông tin nào của bạn, nên không còn gì để xóa.")
 
 
 def create_router() -> Router:

@@ -65,3 +65,9 @@ def faq_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
     kb.button(text=no, callback_data=AskCb(act="no"))
     kb.adjust(1)
     return kb.as_markup()
+
+
+@lru_cache(maxsize=8)
+def link_keyboard(text: str, url: str) -> InlineKeyboardMarkup:
+    """One button that opens ``url`` (e.g. the private chat with the bot)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=text, url=url)]])

@@ -12,9 +12,10 @@ from aiogram.client.session.middlewares.base import (
     NextRequestMiddlewareType,
 )
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.context import FSMContext
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, Update, User
+from aiogram.types import Chat, TelegramObject, Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import people
@@ -22,6 +23,7 @@ from bot.survey import service as survey_service
 from handlers.survey_flow import SURVEY_STATES
 from storage import updates as inbox
 from storage.fsm import current_session, has_staged_writes
+from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -98,29 +100,39 @@ class CommitBeforeSendMiddleware(BaseRequestMiddleware):
 
 
 class PersonMiddleware(BaseMiddleware):
-    """Put the person behind a private-chat update in ``data['person']`` (new on first contact),
-    and mid-survey their survey state in ``data['survey_state']``."""
+    """Put the person behind an update from a person in a private chat in ``data['person']``,
+    and mid-survey their survey state in ``data['survey_state']``.
+
+    Someone with no row (not consented yet, refused or erased) gets a :class:`Person` that is
+    stored only when they consent (``bot/people.py``); nothing is written for them here. Updates
+    from groups, from bots or without a sender get no person: the routers that need one take
+    private chats only (``handlers/__init__.py``).
+    """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        chat = data.get("event_chat")
-        if user is not None and not user.is_bot and (chat is None or chat.type == "private"):
+        chat: Chat | None = data.get("event_chat")
+        if user is not None and not user.is_bot and chat is not None and chat.type == "private":
             session: AsyncSession = data["session"]
             survey_state = None
             if data.get("raw_state") in SURVEY_STATES:
                 # mid-survey, the survey state comes with the person: one query, not two
-                found, survey_state = await survey_service.person_with_state(session, user.id)
+                person, survey_state = await survey_service.person_with_state(session, user.id)
             else:
-                found = await people.find_person(session, user.id)
-            person = await people.ensure_person(
-                session,
-                found,
-                telegram_user_id=user.id,
-                chat_id=chat.id if chat else user.id,
-                language_code=user.language_code,
-            )
+                person = await people.find_person(session, user.id)
+            if person is None:
+                fsm: FSMContext | None = data.get("state")
+                person = people.newcomer(
+                    telegram_user_id=user.id,
+                    chat_id=chat.id,
+                    language_code=user.language_code,
+                    conversation=await fsm.get_data() if fsm is not None else {},
+                )
+            else:
+                await people.seen(session, person, utcnow())
             data["person"] = person
             data["survey_state"] = survey_state
-            # a plain copy: the locale is still known in the error handler, after a rollback
+            # plain copies: still known in the error handler, after a rollback
             data["person_language"] = person.language
+            data["person_stored"] = people.is_stored(person)
         return await handler(event, data)

@@ -9,6 +9,8 @@ handler finished the update is marked ``replied``.
 After a crash, :meth:`UpdateInbox.recover` finishes the job: updates still ``received`` are
 handled; for ones ``handled`` but not ``replied`` (killed between the commit and the reply) the
 person's current survey screen is shown again, from what is stored, so no answer is stored twice.
+A replied update keeps only its ids (to recognise a repeat); the scheduler's retention pass
+(``bot/retention.py``) forgets it after a day.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramAPIError
@@ -31,12 +32,8 @@ from handlers.survey_flow import SURVEY_STATES, open_flow
 from handlers.survey_views import Reply, merge_replies
 from storage import updates as repo
 from storage.fsm import current_session
-from storage.models.base import utcnow
 
 log = logging.getLogger(__name__)
-
-KEEP = timedelta(days=1)  # Telegram never resends an update after 24 h
-PRUNE_EVERY = 3600.0  # seconds
 
 
 @dataclass
@@ -106,8 +103,13 @@ class UpdateInbox:
         async with self.sessionmaker() as session:
             token = current_session.set(session)
             try:
-                person = await people.find_person(session, user.id)
-                if person is not None and await fsm.get_state() in SURVEY_STATES:
+                if await fsm.get_state() in SURVEY_STATES:
+                    person = await people.find_person(session, user.id) or people.newcomer(
+                        telegram_user_id=user.id,
+                        chat_id=user.id,
+                        language_code=user.language_code,
+                        conversation=await fsm.get_data(),
+                    )
                     flow = await open_flow(session, person, fsm, self.province_code)
                     replies = merge_replies(await flow.enter())
                 await session.commit()
@@ -118,12 +120,6 @@ class UpdateInbox:
                 await self.bot.send_message(user.id, reply.text, reply_markup=reply.markup)
         except TelegramAPIError as exc:  # blocked, or Telegram down: the person can /survey
             log.warning("could not show user %s their screen again: %s", user.id, exc)
-
-    async def prune(self) -> None:
-        """Forget updates older than a day."""
-        async with self.sessionmaker() as session:
-            await repo.prune_updates(session, before=utcnow() - KEEP)
-            await session.commit()
 
 
 async def poll(
@@ -141,13 +137,8 @@ async def poll(
     stopping = asyncio.create_task(stop.wait())
     offset: int | None = None  # confirms the stored batch with the next call
     failures = 0
-    loop = asyncio.get_running_loop()
-    next_prune = loop.time()
     try:
         while True:
-            if loop.time() >= next_prune:
-                await inbox.prune()
-                next_prune = loop.time() + PRUNE_EVERY
             fetch = asyncio.create_task(
                 bot.get_updates(offset=offset, timeout=poll_timeout, allowed_updates=allowed)
             )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import people
 from bot.config import Settings
 from bot.timeline import service
 from bot.timeline.dates import format_month
@@ -20,6 +22,7 @@ from bot.timeline.render import (
     trade_label,
 )
 from bot.timeline.schedule import get_schedule
+from handlers.filters import Consented
 from storage.models import Person
 from storage.models.base import utcnow
 
@@ -28,6 +31,14 @@ async def command_reminders_handler(
     message: Message, command: CommandObject, person: Person, session: AsyncSession
 ) -> None:
     """Pause or resume with an argument; without one, show the state and a toggle button."""
+    if not people.is_stored(person):
+        await message.answer(
+            _(
+                "Bạn chưa đồng ý cho mình lưu thông tin nên mình chưa nhắc bạn được. "
+                "Gõ /survey để bắt đầu khảo sát."
+            )
+        )
+        return
     schedule = get_schedule()
     paused = service.parse_pause_argument(command.args)
     if paused is not None:
@@ -135,12 +146,12 @@ async def trade_button_handler(
 def create_router() -> Router:
     """A fresh router with this module's handlers (one per dispatcher)."""
     router = Router(name=__name__)
+    # the buttons under reminders act on a stored person; anyone else's tap is an old button
+    # (handlers/fallback.py)
+    router.callback_query.filter(Consented())
     router.message.register(command_reminders_handler, Command("reminders"))
     router.callback_query.register(pause_button_handler, TimelineCb.filter(F.kind == "p"))
     router.callback_query.register(home_button_handler, TimelineCb.filter(F.kind == "h"))
     router.callback_query.register(status_button_handler, TimelineCb.filter(F.kind == "s"))
     router.callback_query.register(trade_button_handler, TimelineCb.filter(F.kind == "t"))
     return router
-
-
-router = create_router()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,6 +13,11 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+BUSY_TIMEOUT_MS = 30_000
+# a checkpoint after an erasure waits at most this long for readers (a long export) to finish:
+# while it waits, writers wait too
+CHECKPOINT_WAIT_MS = 2_000
 
 
 def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -50,7 +55,9 @@ def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> 
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            # deleted rows are overwritten with zeros, not left in free pages (erasure)
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine
@@ -66,3 +73,19 @@ def create_engine(database_url: str, *, writer: bool = False, **kwargs: Any) -> 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (no implicit lazy loads under asyncio)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def truncate_wal(session: AsyncSession) -> bool:
+    """SQLite: copy the write-ahead log into the database file and empty it, so that rows
+    deleted before (an erasure) are not left in the log. Run outside a transaction (after a
+    commit). True when done, or on PostgreSQL (nothing to do); False when readers kept the
+    log busy (the next call, e.g. the next retention pass, finishes the job).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return True
+    await session.execute(text(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}"))
+    try:
+        busy, _, _ = (await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))).one()
+    finally:
+        await session.execute(text(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"))
+    return not busy

@@ -4,6 +4,9 @@ Reads are served from a small in-process cache; the database is the durable copy
 inside an update join that update's transaction (see :data:`current_session`) and reach the cache
 only when it commits, so a rolled-back update leaves the conversation as it was. With several
 bot processes, use Redis (``REDIS_URL``) instead: this cache is per process.
+
+An empty record (no state, no data: ``FSMContext.clear()``) is no row at all, as in aiogram's
+Redis storage: after a refusal or an erasure nothing keyed by the Telegram id is left.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
-from sqlalchemy import bindparam, event, select
+from sqlalchemy import bindparam, delete, event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
@@ -34,6 +37,8 @@ _PENDING = "fsm_pending"
 
 _TABLE = FsmRecord.__table__
 _SELECT = select(_TABLE.c.state, _TABLE.c.data).where(_TABLE.c.key == bindparam("key"))
+_DELETE = delete(FsmRecord).where(FsmRecord.key == bindparam("key"))
+_EMPTY: Record = (None, {})
 
 
 @cache
@@ -128,7 +133,11 @@ class SqlStorage(BaseStorage):
             return
         async with self._sessionmaker() as session:
             conn = await session.connection()
-            await conn.execute(_upsert_statement(conn.dialect.name), _upsert_params(skey, record))
+            if record == _EMPTY:
+                await conn.execute(_DELETE, {"key": skey})
+            else:
+                upsert = _upsert_statement(conn.dialect.name)
+                await conn.execute(upsert, _upsert_params(skey, record))
             await session.commit()
         self.remember(skey, record)
 
@@ -162,8 +171,13 @@ def _write_pending(session: Session) -> None:
     pending = session.info.get(_PENDING)
     if pending:
         conn = session.connection()
-        params = [_upsert_params(skey, record) for (_, skey), record in pending.items()]
-        conn.execute(_upsert_statement(conn.dialect.name), params)
+        records = [(skey, record) for (_, skey), record in pending.items()]
+        kept = [_upsert_params(skey, record) for skey, record in records if record != _EMPTY]
+        gone = [{"key": skey} for skey, record in records if record == _EMPTY]
+        if kept:
+            conn.execute(_upsert_statement(conn.dialect.name), kept)
+        if gone:  # an empty record is no row
+            conn.execute(_DELETE, gone)
 
 
 @event.listens_for(Session, "after_commit")

@@ -35,8 +35,16 @@ async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
-    async with engine.begin() as conn:
-        await conn.run_sync(_go)
+    async with engine.connect() as conn:
+        try:
+            await conn.run_sync(_go)
+            await conn.commit()
+        finally:
+            if conn.dialect.name == "sqlite":
+                # the migrations ran with foreign keys off (migrations/env.py): on again, out
+                # of any transaction, before the connection goes back to the pool
+                await conn.rollback()
+                await conn.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 async def pending_revisions(engine: AsyncEngine) -> list[str]:

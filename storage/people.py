@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -32,21 +32,59 @@ async def write_person(session: AsyncSession, person: Person, **values: Any) -> 
         set_committed_value(person, column, value)
 
 
-async def create_person(
-    session: AsyncSession, *, telegram_user_id: int, chat_id: int, language: str, source: str | None
-) -> Person:
-    """Insert a person (no names or profile yet: those come after consent)."""
-    person = Person(
+def new_person(*, telegram_user_id: int, chat_id: int, language: str, source: str | None) -> Person:
+    """A person not in the database (nor in any session) until :func:`store_person`."""
+    return Person(
         telegram_user_id=telegram_user_id, chat_id=chat_id, language=language, source=source
     )
+
+
+def is_stored(person: Person) -> bool:
+    """True when the person has a row (loaded from or flushed to the database)."""
+    return bool(inspect(person).has_identity)
+
+
+async def store_person(session: AsyncSession, person: Person) -> None:
+    """Insert a person made by :func:`new_person` (flushed: its id is known)."""
     session.add(person)
     await session.flush()
-    return person
 
 
-async def delete_person(session: AsyncSession, person: Person) -> None:
-    """Delete a person and, by cascade, their answers, preferences, outcomes and sends."""
-    await session.execute(delete(Person).where(Person.id == person.id))
+async def delete_person(session: AsyncSession, person: Person) -> bool:
+    """Delete a person and, by cascade, their answers, preferences, outcomes and sends.
+
+    False when there was no such row (already deleted, e.g. by an earlier tap).
+    """
+    result = await session.execute(delete(Person).where(Person.id == person.id))
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def expired_people(
+    session: AsyncSession, *, discharged_before: date, contact_before: datetime, limit: int
+) -> list[tuple[int, int]]:
+    """``(id, telegram_user_id)`` of people past retention: discharged before
+    ``discharged_before``, or, with no discharge month, not heard from since ``contact_before``."""
+    last_contact = func.coalesce(Person.last_contact_at, Person.created_at)
+    rows = await session.execute(
+        select(Person.id, Person.telegram_user_id)
+        .where(
+            or_(
+                Person.discharge_month < discharged_before,
+                and_(Person.discharge_month.is_(None), last_contact < contact_before),
+            )
+        )
+        .order_by(Person.id)
+        .limit(limit)
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def delete_people(session: AsyncSession, ids: list[int]) -> int:
+    """Delete people by id (with everything that cascades); how many rows went."""
+    if not ids:
+        return 0
+    result = await session.execute(delete(Person).where(Person.id.in_(ids)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def mark_blocked(session: AsyncSession, *, chat_id: int, when: datetime) -> None:

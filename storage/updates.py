@@ -2,7 +2,8 @@
 
 An update's life: :func:`store_updates` (state ``received``) → :func:`claim_update` in the
 update's own transaction (``handled``) → :func:`mark_replied` once its handler finished
-(``replied``) → :func:`prune_updates` a day later.
+(``replied``; the payload, with what the person typed, is emptied: only the ids are kept to
+recognise a repeat) → :func:`prune_updates` a day later.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _MARK_REPLIED = (
         _INBOX.c.bot_id == bindparam("b_id"),
         _INBOX.c.update_id.in_(bindparam("u_ids", expanding=True)),
     )
-    .values(state=REPLIED)
+    .values(state=REPLIED, payload={})
 )
 _UNFINISHED = (
     select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload)
@@ -85,7 +86,8 @@ async def claim_update(session: AsyncSession, *, bot_id: int, update_id: int) ->
 
 
 async def mark_replied(session: AsyncSession, *, bot_id: int, update_ids: Sequence[int]) -> None:
-    """These updates' handlers finished (replies sent, or the failure reported)."""
+    """These updates' handlers finished (replies sent, or the failure reported): forget their
+    payloads."""
     await session.execute(_MARK_REPLIED, {"b_id": bot_id, "u_ids": list(update_ids)})
 
 

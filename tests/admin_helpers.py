@@ -21,13 +21,16 @@ from admin.accounts import create_api_client, create_user
 from admin.app import create_app
 from admin.security import set_hash_cost
 from bot.config import load_settings
+from bot.people import Conversations
 from storage.db import create_engine, create_sessionmaker
+from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
 from storage.models.base import utcnow
 
 set_hash_cost(time_cost=1, memory_cost=1024, parallelism=1)  # argon2 still, but fast
 
 PASSWORD = "correct horse battery"
+BOT_ID = 4242  # the bot whose conversations an officer's erasure clears
 BASE_URL = "http://testserver"
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 _template: Path | None = None
@@ -157,7 +160,7 @@ async def admin_env(
         await upgrade_async(engine)
     settings = load_settings(database_url=url, cookie_secure=cookie_secure, timezone=timezone)
     sm = create_sessionmaker(engine)
-    app = create_app(settings, sm)
+    app = create_app(settings, sm, conversations=Conversations(SqlStorage(sm), BOT_ID))
     env = AdminEnv(app=app, engine=engine, sessionmaker=sm, db_url=url)
     app.state.clock = env.now
     try:

@@ -12,14 +12,18 @@ from typing import Any
 
 import httpx
 import pytest
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import select, update
 
 from bot.people import ERASURE_COUNT
 from storage import people as people_repo
-from storage.models import Person
+from storage import questions as questions_repo
+from storage.models import FsmRecord, Person
 from storage.models.admin import AuditEntry, CallbackRequest
+from storage.models.questions import Question
 from storage.models.timeline import Outcome
-from tests.admin_helpers import AdminEnv, admin_env, csrf_of, post_form
+from tests.admin_helpers import BOT_ID, AdminEnv, admin_env, csrf_of, post_form
 from tests.factories import make_person
 
 KY_LUA, TAM_THANH = "6187", "5986"
@@ -202,9 +206,33 @@ async def test_a_value_left_as_it_is_is_not_checked_again(world: World) -> None:
     assert refused.status_code == 400 and "trở lại đây" in refused.text
 
 
+async def _talking(env: AdminEnv, person_id: int) -> int:
+    """The person is mid-conversation with the bot and has asked a counsellor; their Telegram
+    id."""
+    async with env.sessionmaker() as s:
+        person = await s.get(Person, person_id)
+        assert person is not None
+        await questions_repo.add_question(s, person_id=person_id, text="Hỏi?", faq_declined=None)
+        await s.commit()
+    tg = person.telegram_user_id
+    key = StorageKey(bot_id=BOT_ID, chat_id=tg, user_id=tg)
+    fsm = FSMContext(storage=env.app.state.conversations.storage, key=key)
+    await fsm.set_state("AskStates:writing")
+    await fsm.set_data({"lang": "vi"})
+    return tg
+
+
+async def _fsm_users(env: AdminEnv) -> list[int]:
+    async with env.sessionmaker() as s:
+        keys = (await s.scalars(select(FsmRecord.key))).all()
+    return sorted(int(k.split(":")[2]) for k in keys)
+
+
 async def test_erasure_goes_the_delete_me_way(world: World) -> None:
     xa = await world.env.login("xa")
     page = f"/people/{world.anh}"
+    anh_tg, binh_tg = await _talking(world.env, world.anh), await _talking(world.env, world.binh)
+    assert await _fsm_users(world.env) == sorted([anh_tg, binh_tg])
     refused = await post_form(xa, page, f"{page}/erase", {})
     assert refused.status_code == 400 and await world.person(world.anh) is not None
     async with world.env.sessionmaker() as s:
@@ -215,6 +243,9 @@ async def test_erasure_goes_the_delete_me_way(world: World) -> None:
     async with world.env.sessionmaker() as s:
         assert await people_repo.get_count(s, ERASURE_COUNT) == erasures + 1
         assert (await s.scalars(select(Outcome))).all() == []
+        asked = await s.scalars(select(Question.person_id))
+        assert list(asked) == [world.binh]  # Anh's question went with Anh
+    assert await _fsm_users(world.env) == [binh_tg]  # and so did Anh's conversation
     (entry,) = await world.audit("erasure")
     assert entry.actor == "user:xa" and entry.detail == {"by": "officer", "person_id": world.anh}
     assert (await xa.get(page)).status_code == 404

@@ -23,11 +23,16 @@ async def test_start_records_deep_link_source_and_greets(running_bot_any_db: Run
     reply = await user.ask("/start unit_42")
     assert "Xin chào" in reply.text
     assert reply.button_texts == ["📝 Bắt đầu khảo sát", "💬 Hỏi cán bộ"]
-    person = await _person(rb, 1001)
-    assert person is not None and person.source == "unit_42" and person.language == "vi"
+    # nothing is stored before consent: the source waits in the conversation
+    assert await _person(rb, 1001) is None
     # a second /start with another payload keeps the first source; a malformed one is ignored
     await user.ask("/start commune_9")
     await user.ask("/start <script>")
+    await user.click("📝 Bắt đầu khảo sát")
+    await user.click("Đồng ý tất cả")
+    person = await _person(rb, 1001)
+    assert person is not None and person.source == "unit_42" and person.language == "vi"
+    await user.ask("/start commune_9")
     person = await _person(rb, 1001)
     assert person is not None and person.source == "unit_42"
 
@@ -42,10 +47,16 @@ async def test_language_from_telegram_and_switch(running_bot: RunningBot) -> Non
     reply = await viet.click("🇬🇧 English")
     assert "Switched to English." in reply.text
     assert "Commands:" in (await viet.ask("/help")).text
+    # before consent the choice lives in the conversation; the row made at consent keeps it
+    assert await _person(running_bot, 1003) is None
+    await viet.ask("/survey")
+    await viet.click("Agree to all")
     person = await _person(running_bot, 1003)
     assert person is not None and person.language == "en"
     await viet.ask("/language")
     assert "Đã chuyển sang tiếng Việt." in (await viet.click("🇻🇳 Tiếng Việt")).text
+    person = await _person(running_bot, 1003)
+    assert person is not None and person.language == "vi"
 
 
 async def test_commands_registered_in_both_languages(running_bot: RunningBot) -> None:
@@ -114,6 +125,8 @@ async def test_sticker_and_photo_get_a_polite_answer(running_bot: RunningBot) ->
 
 async def test_user_who_blocked_the_bot_is_marked_unreachable(running_bot: RunningBot) -> None:
     user = running_bot.emu.user(1007, first_name="Khanh", language_code="vi")
+    await user.ask("/survey")
+    await user.click("Đồng ý tất cả")
     await user.ask("/delete_me")
     await user.block()
     await user.press("Không, giữ lại")
@@ -145,7 +158,7 @@ async def test_delete_me_erases_everything_but_a_count(running_bot_any_db: Runni
         assert await repo.get_count(session, "erasures") == 1
         audited = (await session.execute(select(AuditEntry.actor, AuditEntry.detail))).all()
         keys = (await session.execute(select(FsmRecord.key, FsmRecord.state))).all()
-    assert all(state is None for key, state in keys if ":1008:" in key)
+    assert not [key for key, _ in keys if ":1008:" in key]  # no conversation state left
     assert audited == [("bot", {"by": "person"})]  # the audit entry holds nothing personal
 
 

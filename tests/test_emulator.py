@@ -30,7 +30,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from emulator import Emulator, EmulatorClient, EmulatorTimeout, RateLimits
+from emulator import Emulator, EmulatorClient, EmulatorError, EmulatorTimeout, RateLimits
 from emulator.limits import RateLimiter
 from emulator.tg_html import HtmlParseError, parse_html
 from tests.emulator_helpers import make_bot, running_emulator
@@ -400,3 +400,46 @@ async def test_web_chat_page_is_served(env: tuple[Emulator, EmulatorClient, Bot]
                 for marker in (*markers, "/_emu"):
                     assert marker in page
                 assert "://" not in page and "<link" not in page  # no CDN, no external fonts
+
+
+async def test_groups_members_bots_replies_and_buttons(
+    env: tuple[Emulator, EmulatorClient, Bot],
+) -> None:
+    _, emu, bot = env
+    counsellors = emu.group(-1_000_000_000_200, "supergroup", "Cán bộ")
+    await counsellors.create()  # the bot is in it: it may write there first
+    sent = await bot.send_message(
+        counsellors.id, "Câu hỏi số 1", reply_markup=keyboard(("Xem", "see:1"))
+    )
+    assert sent.chat.type == "supergroup" and sent.chat.title == "Cán bộ"
+    lan = emu.user(USER, first_name="Lan")
+    await counsellors.send("Trả lời nè", lan, reply_to=sent.message_id)
+    await counsellors.press(lan, "see:1", sent.message_id)
+    small = emu.group(-300, "group")  # made on first use
+    await small.send("/start@emu_bot hi", 999_000_001)
+    await small.send("ai đó", None)
+    reply, press, command, anonymous = await bot.get_updates()
+    assert reply.message and reply.message.from_user and reply.message.from_user.id == USER
+    assert reply.message.reply_to_message is not None
+    assert reply.message.reply_to_message.message_id == sent.message_id
+    assert press.callback_query and press.callback_query.data == "see:1"
+    assert press.callback_query.message and press.callback_query.message.chat.id == counsellors.id
+    assert await bot.answer_callback_query(press.callback_query.id, text="Đã xem")
+    assert command.message and command.message.chat.type == "group"
+    assert command.message.from_user and command.message.from_user.is_bot
+    assert command.message.entities and command.message.entities[0].type == "bot_command"
+    assert anonymous.message and anonymous.message.from_user is None
+    # what the bot writes there is read back: all of it, or the new messages only
+    answer = await bot.send_message(counsellors.id, "Đã gửi")
+    [new] = await counsellors.wait_bot_messages(1)
+    assert new.message_id == answer.message_id
+    assert [m.text for m in await counsellors.bot_messages()] == ["Câu hỏi số 1", "Đã gửi"]
+    [answered] = (await emu.chat(counsellors.id))["callback_answers"]
+    assert answered["text"] == "Đã xem"
+    # what Telegram would not accept is refused
+    with pytest.raises(EmulatorError, match="no message 99"):
+        await counsellors.send("?", lan, reply_to=99)
+    with pytest.raises(EmulatorError, match="negative"):
+        await emu.group(300, "group").send("hi", lan)
+    with pytest.raises(EmulatorError, match="negative"):
+        await emu.group(-301, "channel").send("hi", lan)

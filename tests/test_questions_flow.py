@@ -77,7 +77,7 @@ async def stack(any_db_url: str, emulator: str) -> AsyncIterator[Stack]:
     settings = make_settings(any_db_url, emulator, counsellor_chat_id=GROUP_ID)
     app = BotApp(settings, with_admin=True, with_scheduler=False)
     emu = EmulatorClient(emulator)
-    group = emu.group(GROUP_ID, "Cán bộ tư vấn")
+    group = emu.group(GROUP_ID, "supergroup", "Cán bộ tư vấn")
     await group.create()
     await app.start()
     try:
@@ -124,7 +124,7 @@ async def test_faq_answer_offered_and_yes_keeps_nothing(stack: Stack) -> None:
     assert "đã cũ" in (answers[-1]["text"] or "")
     assert await stack.questions() == []
     with pytest.raises(EmulatorTimeout):
-        await stack.group.bot_messages(1, timeout=0.5)
+        await stack.group.wait_bot_messages(1, timeout=0.5)
 
 
 async def test_question_reaches_its_communes_counsellor_who_replies_in_the_admin(
@@ -191,7 +191,7 @@ async def test_group_gets_the_question_and_a_reply_in_the_group_answers(stack: S
         f"Question no. {question.id} has been sent to the officers of phường Kỳ Lừa" in reply.text
     )
 
-    [copy] = await stack.group.bot_messages(1)
+    [copy] = await stack.group.wait_bot_messages(1)
     assert copy.text is not None
     assert f"Câu hỏi số {question.id}" in copy.text and "phường Kỳ Lừa" in copy.text
     assert "Can I get a loan to start a business?" in copy.text
@@ -199,26 +199,34 @@ async def test_group_gets_the_question_and_a_reply_in_the_group_answers(stack: S
     [question] = await stack.questions()
     assert (question.group_chat_id, question.group_message_id) == (GROUP_ID, copy.message_id)
 
-    # talk in the group that replies to nothing is left alone
-    await stack.group.say(777, "Ai trực hôm nay?", first_name="Cán bộ Lan")
+    # talk in the group that replies to nothing is left alone; a command gets the private link
+    lan = stack.emu.user(777, first_name="Cán bộ Lan")
+    await stack.group.send("Ai trực hôm nay?", lan)
     with pytest.raises(EmulatorTimeout):
-        await stack.group.bot_messages(1, timeout=0.5)
+        await stack.group.wait_bot_messages(1, timeout=0.5)
+    await stack.group.send("/ask", lan)
+    [said] = await stack.group.wait_bot_messages(1)
+    assert "Mình chỉ trò chuyện riêng với từng bạn" in (said.text or "")
+    # another bot replying to the copy answers no one
+    await stack.group.send("Translated: a loan?", 777_000_002, reply_to=copy.message_id)
+    with pytest.raises(EmulatorTimeout):
+        await stack.group.wait_bot_messages(1, timeout=0.5)
     # an empty answer is refused with a reason, nothing reaches the person
-    await stack.group.say(777, "???", reply_to=copy.message_id, first_name="Cán bộ Lan")
-    [said] = await stack.group.bot_messages(1)
+    await stack.group.send("???", lan, reply_to=copy.message_id)
+    [said] = await stack.group.wait_bot_messages(1)
     assert "Câu trả lời phải có chữ" in (said.text or "")
     # the reply itself
-    await stack.group.say(
-        777, "Bạn mang CCCD ra Ngân hàng Chính sách xã hội nhé.", reply_to=copy.message_id
+    await stack.group.send(
+        "Bạn mang CCCD ra Ngân hàng Chính sách xã hội nhé.", lan, reply_to=copy.message_id
     )
-    [said] = await stack.group.bot_messages(1)
+    [said] = await stack.group.wait_bot_messages(1)
     assert f"Đã gửi câu trả lời cho câu hỏi số {question.id}" in (said.text or "")
     message = (await user.wait_messages(2))[-1]  # after the confirmation that it was sent
     assert message.text is not None and "An officer answered your question" in message.text
     assert "Bạn mang CCCD ra Ngân hàng Chính sách xã hội nhé." in message.text
     # replying again changes nothing
-    await stack.group.say(777, "Nhắc lại", reply_to=copy.message_id)
-    [said] = await stack.group.bot_messages(1)
+    await stack.group.send("Nhắc lại", lan, reply_to=copy.message_id)
+    [said] = await stack.group.wait_bot_messages(1)
     assert "đã được trả lời rồi" in (said.text or "")
     await stack.emu.settle()
     assert len([m for m in await user.history() if "An officer answered" in (m.text or "")]) == 1
@@ -230,6 +238,7 @@ async def test_group_gets_the_question_and_a_reply_in_the_group_answers(stack: S
 async def test_bad_input_is_explained_and_asked_again(stack: Stack) -> None:
     # no consent yet: the FAQ still answers, a question for a person is not stored
     newcomer = stack.emu.user(3004, first_name="Dũng")
+    await newcomer.ask("/start qr_unit_7")  # the source waits in the conversation
     reply = await newcomer.ask("/ask")
     assert "Lưu ý" in reply.text and "/survey" in reply.text
     reply = await newcomer.ask(NOT_IN_FAQ)
@@ -244,6 +253,8 @@ async def test_bad_input_is_explained_and_asked_again(stack: Stack) -> None:
     reply = await newcomer.click("✉️ Không, gửi cho cán bộ")
     assert "chưa đồng ý cho lưu thông tin" in reply.text
     assert await stack.questions() == []
+    async with stack.app.sessionmaker() as s:  # no people row before consent
+        assert await s.scalar(select(func.count()).select_from(Person)) == 0
 
     # consent given through the survey: now it is stored (no commune yet: the province's inbox)
     await start_survey(newcomer)
@@ -279,7 +290,7 @@ async def test_bad_input_is_explained_and_asked_again(stack: Stack) -> None:
     assert stack.app.sessionmaker is not None
     async with stack.app.sessionmaker() as s:
         person = await s.scalar(select(Person).where(Person.telegram_user_id == 3004))
-        assert person is not None
+        assert person is not None and person.source == "qr_unit_7"  # /ask kept it
         for i in range(MAX_OPEN - 1):
             await repo.add_question(s, person_id=person.id, text=f"q{i}", faq_declined=None)
         await s.commit()

@@ -8,14 +8,15 @@ from datetime import timedelta
 import pytest
 from aiogram.fsm.storage.base import StorageKey
 from alembic import command
-from sqlalchemy import inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage import people as repo
 from storage import updates
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage, current_session
 from storage.migrate import alembic_config, pending_revisions, upgrade_async
+from storage.models import FsmRecord, InboxUpdate, Person
 from storage.models.base import utcnow
 from tests.conftest import REDIS_URL, require_service, start_bot
 
@@ -77,6 +78,21 @@ async def test_sql_fsm_storage_roundtrip_and_shared_session(repo_engine: AsyncEn
         finally:
             current_session.reset(token)
     assert await storage.get_state(key) == "Survey:answering"
+    # cleared (FSMContext.clear: no state, no data) is no row at all, in an update or not
+    other = StorageKey(bot_id=1, chat_id=43, user_id=43)
+    await storage.set_state(other, "Survey:summary")
+    async with sessionmaker() as session:
+        token = current_session.set(session)
+        try:
+            await storage.set_state(key, None)
+            await storage.set_data(key, {})
+            await session.commit()
+        finally:
+            current_session.reset(token)
+    await storage.set_state(other, None)
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(FsmRecord)) == 0
+    assert await storage.get_state(key) is None and await storage.get_data(key) == {}
 
 
 async def test_inbox_stores_once_and_claims_once(repo_engine: AsyncEngine) -> None:
@@ -102,6 +118,11 @@ async def test_inbox_stores_once_and_claims_once(repo_engine: AsyncEngine) -> No
     async with sessionmaker() as session:
         unfinished = await updates.unfinished_updates(session, bot_id=7)
         assert unfinished == [(100, "handled", payload), (102, "received", {})]
+        # a replied update keeps its ids, not what was said in it
+        replied = await session.scalar(
+            select(InboxUpdate.payload).where(InboxUpdate.update_id == 101)
+        )
+        assert replied == {}
         assert await updates.prune_updates(session, before=utcnow() + timedelta(seconds=1)) == 3
         await session.commit()
 
@@ -137,6 +158,14 @@ async def test_redis_fsm_state_survives_a_restart(sqlite_url: str, emulator: str
         await redis.aclose()
 
 
+async def _stored_person(session: AsyncSession, telegram_user_id: int, language: str) -> Person:
+    person = repo.new_person(
+        telegram_user_id=telegram_user_id, chat_id=telegram_user_id, language=language, source=None
+    )
+    await repo.store_person(session, person)
+    return person
+
+
 async def test_person_with_latest_reads_that_persons_latest_answers(
     repo_engine: AsyncEngine,
 ) -> None:
@@ -146,12 +175,8 @@ async def test_person_with_latest_reads_that_persons_latest_answers(
     engine = repo_engine
     sessions = create_sessionmaker(engine)
     async with sessions() as session:
-        an = await repo.create_person(
-            session, telegram_user_id=1, chat_id=1, language="vi", source=None
-        )
-        binh = await repo.create_person(
-            session, telegram_user_id=2, chat_id=2, language="vi", source=None
-        )
+        an = await _stored_person(session, 1, "vi")
+        binh = await _stored_person(session, 2, "vi")
         old = await survey_repo.create_response(session, an, "v1")
         await survey_repo.upsert_answer(
             session, old, question_id="branch", value="army", raw_text=None, version="v1"
@@ -173,8 +198,6 @@ async def test_person_with_latest_reads_that_persons_latest_answers(
         assert response.survey_version == "v2"
         assert answers == {"full_name": "An"}
         assert await survey_repo.latest_with_answers(session, person) == (response, answers)
-        nobody = await repo.create_person(
-            session, telegram_user_id=3, chat_id=3, language="en", source=None
-        )
+        nobody = await _stored_person(session, 3, "en")
         assert await survey_repo.person_with_latest(session, 3) == (nobody, None, {})
         assert await survey_repo.person_with_latest(session, 4) == (None, None, {})

@@ -16,6 +16,7 @@ from emulator import EmulatedUser
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 from storage.models.timeline import Outcome, ScheduledSend
+from storage.people import new_person, store_person
 from tests.conftest import RunningBot
 from tests.test_timeline_support import TZ, at
 
@@ -23,13 +24,15 @@ FAST: dict[str, Any] = {"global_rate": 1000.0, "per_chat_rate": 100.0, "per_chat
 
 
 async def join(rb: RunningBot, user_id: int, **dates: Any) -> tuple[EmulatedUser, int]:
-    """A user who pressed /start; their dates set as the survey would; rows computed."""
+    """A user who pressed /start and consented (stored as the consent answer would); their
+    dates set as the survey would; rows computed."""
     joined = dates.pop("joined", at("2026-01-01"))
     user = rb.emu.user(user_id, language_code="vi")
     await user.ask("/start")
     async with rb.sessionmaker() as s:
-        person = await s.scalar(select(Person).where(Person.telegram_user_id == user_id))
-        assert person is not None
+        person = new_person(telegram_user_id=user_id, chat_id=user_id, language="vi", source=None)
+        person.consent_at = joined
+        await store_person(s, person)
         for key, value in dates.items():
             setattr(person, key, value)
         await reschedule_person(s, person, now=joined, tz=TZ)

@@ -278,8 +278,9 @@ async def api_erase_person(
 ) -> Response:
     """Erase the person as /delete_me does (audited); 404 afterwards."""
     person = await _in_scope(db, client, person_id, "people.edit")
-    await records.erase_person(db, person, officer_of(request, client))
-    await db.commit()
+    await records.erase_person(
+        db, person, officer_of(request, client), request.app.state.conversations
+    )
     figures_changed(request)
     return Response(status_code=204)
 

@@ -241,8 +241,9 @@ async def person_erase(
     person = await _person_or_404(db, user, person_id)
     if confirm != "yes":
         return await _person_page(request, db, user, person, 400, erase_error=True)
-    await records.erase_person(db, person, officer_of(request, user))
-    await db.commit()
+    await records.erase_person(
+        db, person, officer_of(request, user), request.app.state.conversations
+    )
     figures_changed(request)
     return RedirectResponse("/people", status_code=303)
 

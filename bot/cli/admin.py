@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.common import settings_or_exit
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.people import Conversations
 
 admin_app = typer.Typer(
     help="Admin backend: accounts, API tokens, web server.", no_args_is_help=True
@@ -129,6 +132,22 @@ def list_users_cmd() -> None:
         typer.echo(f"{u.username}\t{u.role}\t{state}\t{scope}")
 
 
+def _conversations(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> Conversations | None:
+    """The bot's conversations (its FSM storage), so that an officer's erasure clears the
+    person's one too; None without a bot token (no bot, no conversations)."""
+    if settings.bot_token is None:
+        return None
+    from aiogram.utils.token import extract_bot_id
+
+    from bot import people
+    from bot.app import create_fsm
+
+    storage, _ = create_fsm(settings, sessionmaker)
+    return people.Conversations(storage, extract_bot_id(settings.bot_token.get_secret_value()))
+
+
 @admin_app.command("serve")
 def serve_cmd(
     host: str | None = typer.Option(None, help="default: ADMIN_HOST"),
@@ -143,8 +162,8 @@ def serve_cmd(
 
     settings = settings_or_exit()
     upgrade(settings.database_url)
-    engine = create_engine(settings.database_url)
-    app = create_app(settings, create_sessionmaker(engine))
+    sessionmaker = create_sessionmaker(create_engine(settings.database_url))
+    app = create_app(settings, sessionmaker, conversations=_conversations(settings, sessionmaker))
     uvicorn.run(
         app,
         host=host or settings.admin_host,

@@ -30,14 +30,14 @@ _DATE_FIELDS = ("enlistment_month", "discharge_month")
 
 @dataclass
 class SurveyState:
-    """A person's current response and answers."""
+    """A person's current response and answers (no response before the first answer)."""
 
-    response: repo.ResponseRecord
+    response: repo.ResponseRecord | None
     answers: dict[str, Any]
 
     @property
     def completed(self) -> bool:
-        return self.response.completed_at is not None
+        return self.response is not None and self.response.completed_at is not None
 
 
 def survey() -> Survey:
@@ -59,16 +59,27 @@ async def person_with_state(
 async def open_state(
     session: AsyncSession, person: Person, preloaded: SurveyState | None = None
 ) -> SurveyState:
-    """The person's current response (created on first use) and its answers.
+    """The person's current response and its answers (none yet for someone not stored).
 
     ``preloaded`` is the state :func:`person_with_state` read with the person, if it did.
     """
     if preloaded is not None:
         return preloaded
+    if not people.is_stored(person):
+        return SurveyState(None, {})
     response, answers = await repo.latest_with_answers(session, person)
-    if response is None:
-        response = await repo.create_response(session, person, survey().version)
     return SurveyState(response, answers)
+
+
+async def _response(
+    session: AsyncSession, person: Person, state: SurveyState
+) -> repo.ResponseRecord:
+    """The response an answer goes to; the first answer (consent) stores the person and
+    starts it, in the answer's transaction."""
+    if state.response is None:
+        await people.store(session, person)
+        state.response = await repo.create_response(session, person, survey().version)
+    return state.response
 
 
 async def save_answer(
@@ -81,9 +92,10 @@ async def save_answer(
 ) -> None:
     """Store one answer, mirror it onto the person, and drop answers that no longer apply."""
     s = survey()
+    response = await _response(session, person, state)
     await repo.upsert_answer(
         session,
-        state.response,
+        response,
         question_id=question.id,
         value=value,
         raw_text=raw_text,
@@ -93,16 +105,20 @@ async def save_answer(
     kept = prune(s, state.answers)
     stale = [qid for qid in state.answers if qid not in kept]
     if stale:
-        await repo.delete_answers(session, state.response, stale)
+        await repo.delete_answers(session, response, stale)
         for qid in stale:
             state.answers.pop(qid, None)
-    dates_changed = await _mirror(session, person, state, question, value)
+    dates_changed = await _mirror(session, person, response, question, value)
     if dates_changed:
         await reschedule_person(session, person)
 
 
 async def _mirror(
-    session: AsyncSession, person: Person, state: SurveyState, question: Question, value: Any
+    session: AsyncSession,
+    person: Person,
+    response: repo.ResponseRecord,
+    question: Question,
+    value: Any,
 ) -> bool:
     """Copy profile answers onto Person; True when a date that anchors reminders changed."""
     qid = question.id
@@ -121,7 +137,7 @@ async def _mirror(
     elif qid in _DATE_FIELDS:
         return await _mirror_column(session, person, qid, _month_date(value))
     elif question.type == "trade":
-        await repo.replace_preferences(session, person, state.response, list(value or []))
+        await repo.replace_preferences(session, person, response, list(value or []))
     return False
 
 
@@ -148,7 +164,7 @@ async def refuse(session: AsyncSession, person: Person) -> None:
 async def complete(session: AsyncSession, person: Person, state: SurveyState) -> None:
     """The person confirmed the summary."""
     now = utcnow()
-    await repo.update_response(session, state.response, completed_at=now)
+    await repo.update_response(session, await _response(session, person, state), completed_at=now)
     if person.survey_completed_at is None:
         await people_repo.write_person(session, person, survey_completed_at=now)
     await reschedule_person(session, person)
@@ -156,4 +172,5 @@ async def complete(session: AsyncSession, person: Person, state: SurveyState) ->
 
 async def reopen(session: AsyncSession, state: SurveyState) -> None:
     """An answer changed after confirmation: the response is open until confirmed again."""
-    await repo.update_response(session, state.response, completed_at=None)
+    if state.response is not None:
+        await repo.update_response(session, state.response, completed_at=None)

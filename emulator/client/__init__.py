@@ -7,8 +7,8 @@ Typical use::
         reply = await user.ask("/start")
         reply = await user.click("Đồng ý")
 
-Modules: ``control_client`` (EmulatorClient), ``user`` (EmulatedUser), ``group`` (EmulatedGroup),
-``results`` (BotMessage, Reply, Document and the errors).
+Modules: ``control_client`` (EmulatorClient), ``user`` (EmulatedUser), ``group``
+(EmulatedGroup), ``results`` (BotMessage, Reply, Document and the errors).
 """
 
 from emulator.client.control_client import EmulatorClient

@@ -77,9 +77,10 @@ class EmulatorClient:
             self, user_id, first_name or f"User{user_id}", last_name, username, language_code
         )
 
-    def group(self, chat_id: int, title: str = "Group") -> EmulatedGroup:
-        """A group chat with the bot in it (create it with ``await group.create()``)."""
-        return EmulatedGroup(self, chat_id, title)
+    def group(self, chat_id: int, kind: str = "group", title: str = "") -> EmulatedGroup:
+        """A group (negative ``chat_id``) or supergroup with the bot in it, made on first use
+        (or with ``await group.create()`` so the bot may write there first)."""
+        return EmulatedGroup(self, chat_id, kind, title or f"Group {-chat_id}")
 
     # ---- whole emulator ---------------------------------------------------------------
 

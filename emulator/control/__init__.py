@@ -1,7 +1,7 @@
 """The control API under ``/_emu/``: plays users and reads back what the bot did.
 
 ``ControlApi.routes`` is the one list of control endpoints. Modules: ``user_actions`` (the user
-acts), ``groups`` (a group the bot is in, its members write), ``readback`` (chats, long polls,
+acts), ``groups`` (someone acts in a group the bot is in), ``readback`` (chats, long polls,
 call log, files), ``delivery`` (redeliver, settle, reset), ``common`` (arguments, replies, error
 middleware).
 """
@@ -12,7 +12,7 @@ from aiohttp import web
 
 from emulator.control.common import control_errors
 from emulator.control.delivery import Delivery, settle_bot
-from emulator.control.groups import Groups
+from emulator.control.groups import GroupActions
 from emulator.control.readback import ReadBack
 from emulator.control.user_actions import UserActions
 from emulator.core import EmulatorCore
@@ -26,13 +26,13 @@ class ControlApi:
     def __init__(self, core: EmulatorCore) -> None:
         self.core = core
         self.users = UserActions(core)
+        self.groups = GroupActions(core)
         self.read = ReadBack(core)
         self.delivery = Delivery(core)
-        self.groups = Groups(core)
 
     def routes(self) -> list[web.RouteDef]:
         """All control routes."""
-        users, read, delivery, groups = self.users, self.read, self.delivery, self.groups
+        users, groups, read, delivery = self.users, self.groups, self.read, self.delivery
         return [
             web.get("/_emu/health", read.health),
             web.get("/_emu/bots", read.bots),
@@ -46,7 +46,8 @@ class ControlApi:
             web.post("/_emu/users/{uid}/block", users.block),
             web.post("/_emu/users/{uid}/unblock", users.unblock),
             web.post("/_emu/groups", groups.create),
-            web.post("/_emu/groups/{chat_id}/send", groups.send),
+            web.post("/_emu/groups/{gid}/send", groups.send_text),
+            web.post("/_emu/groups/{gid}/press", groups.press),
             web.get("/_emu/chats/{uid}", read.chat),
             web.get("/_emu/chats/{uid}/wait", read.wait),
             web.post("/_emu/redeliver", delivery.redeliver),

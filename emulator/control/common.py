@@ -8,6 +8,7 @@ from aiohttp import web
 
 from emulator.core import ControlError, EmulatorCore
 from emulator.state import JSON, BotState, ChatState, UserInfo
+from emulator.tg_html import utf16_len
 from emulator.wire import json_object, json_response, parse_number
 
 MAX_WAIT = 60.0
@@ -34,6 +35,14 @@ def as_float(args: JSON, key: str, default: float) -> float:
 def profile_fields(args: JSON) -> JSON:
     """The user profile fields among the arguments (None when not given)."""
     return {k: args.get(k) for k in ("first_name", "last_name", "username", "language_code")}
+
+
+def command_entities(text: str) -> JSON:
+    """``{"entities": [bot_command]}`` for a text starting with a command, else ``{}``."""
+    if not text.startswith("/"):
+        return {}
+    command = text.split(maxsplit=1)[0]
+    return {"entities": [{"type": "bot_command", "offset": 0, "length": utf16_len(command)}]}
 
 
 def _path_uid(request: web.Request) -> int:

@@ -7,10 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from emulator.control.common import ControlGroup, as_int, profile_fields, read_args
+from emulator.control.common import (
+    ControlGroup,
+    as_int,
+    command_entities,
+    profile_fields,
+    read_args,
+)
 from emulator.core import ControlError, find_message
 from emulator.state import JSON, BotState, ChatState, MsgRecord, UserInfo
-from emulator.tg_html import utf16_len
 from emulator.wire import json_response
 
 
@@ -32,12 +37,7 @@ class UserActions(ControlGroup):
         text = str(args.get("text") or "")
         if not text:
             raise ControlError(400, "text is required")
-        payload: JSON = {"text": text}
-        if text.startswith("/"):
-            command = text.split(maxsplit=1)[0]
-            payload["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": utf16_len(command)}
-            ]
+        payload: JSON = {"text": text, **command_entities(text)}
         return json_response(self._user_message(self._bot(args), user, "text", payload))
 
     async def send_contact(self, request: web.Request) -> web.Response:

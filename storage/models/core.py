@@ -25,11 +25,14 @@ from storage.models.base import Base, JsonType, UtcDateTime, utcnow
 class Person(Base):
     """One Telegram user who talked to the bot.
 
-    Profile columns (full_name … home_commune_code) mirror the survey answers so that lists,
-    filters and role scoping are plain SQL; the survey service keeps them in step.
+    A row exists only once the person consented (``bot/people.py``). Profile columns
+    (full_name … home_commune_code) mirror the survey answers so that lists, filters and role
+    scoping are plain SQL; the survey service keeps them in step. On SQLite the ids are
+    AUTOINCREMENT: an erased person's id is never given to someone else (audit entries keep it).
     """
 
     __tablename__ = "people"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -47,6 +50,8 @@ class Person(Base):
     blocked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # when the person last wrote to the bot (to the day): retention when no discharge month
+    last_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow)
     # profile mirrored from the survey
     full_name: Mapped[str | None] = mapped_column(String(128))
     phone: Mapped[str | None] = mapped_column(String(16), index=True)

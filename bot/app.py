@@ -225,17 +225,9 @@ class BotApp:
     async def _start_admin(self) -> None:
         import uvicorn
 
-        from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
+        from admin.app import create_app, server_config
 
-        app = create_app(self.settings, self._side())
-        config = uvicorn.Config(
-            app,
-            host=self.settings.admin_host,
-            port=self.settings.admin_port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        )
+        config = server_config(create_app(self.settings, self._side()), self.settings)
         # serve() also catches SIGINT/SIGTERM while it runs (and raises them again when done);
         # the loop's own handlers in run() still see them, so everything stops together
         self._admin_server = uvicorn.Server(config)

@@ -9,14 +9,13 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from pydantic import BaseModel
 
 from admin.dashboard import kpis
-from admin.deps import Client, Db, now
+from admin.deps import MAX_ID, Client, Db, now
 from admin.queries import PeopleQuery, get_person, list_people, preferences_of
 from admin.scope import can
 from bot.reporting import labels
 from storage.models.core import Person
 
 router = APIRouter(prefix="/api", tags=["api"])
-MAX_ID = 2**31 - 1
 
 
 class PreferenceOut(BaseModel):

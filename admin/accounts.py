@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,8 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.scope import ALL_ROLES, ROLE_NEEDS_COMMUNES, ROLE_NEEDS_TRADES
 from admin.security import hash_password_async, new_token, password_problem, token_hash
 from storage.models.admin import AdminUser, ApiClient
+from storage.models.base import utcnow
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+TOKEN_DAYS_DEFAULT = 90  # an API token lasts this long unless asked otherwise
+TOKEN_DAYS_MAX = 365
 
 
 class AccountError(ValueError):
@@ -65,7 +69,6 @@ async def create_user(
         communes=communes,
         trades=trades,
         active=True,
-        failed_logins=0,
     )
     db.add(user)
     await db.flush()
@@ -79,11 +82,17 @@ async def create_api_client(
     communes: Sequence[str] = (),
     trades: Sequence[str] = (),
     created_by: str | None = None,
+    *,
+    days: int = TOKEN_DAYS_DEFAULT,
+    now: datetime | None = None,
 ) -> tuple[ApiClient, str]:
-    """Create an API client; returns it and its token (shown once, stored hashed)."""
+    """Create an API client; returns it and its token (shown once, stored hashed), which
+    expires after ``days`` (1 to :data:`TOKEN_DAYS_MAX`)."""
     name = name.strip()
     if not USERNAME_RE.match(name.lower()):
         raise AccountError("Name: 2-64 letters, digits, dot, dash or underscore.")
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise AccountError("A token lasts from 1 to 365 days.")
     communes, trades = clean_codes(communes), clean_codes(trades)
     check_scope(role, communes, trades)
     if await db.scalar(select(ApiClient.id).where(ApiClient.name == name)):
@@ -97,6 +106,7 @@ async def create_api_client(
         trades=trades,
         active=True,
         created_by=created_by,
+        expires_at=(now or utcnow()) + timedelta(days=days),
     )
     db.add(client)
     await db.flush()

@@ -3,17 +3,19 @@ the REST API."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+import uvicorn
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from admin.deps import LoginRequired
+from admin.deps import LoginRequired, Refused, no_nul_bytes
 from admin.routes import accounts, api, exports, pages, people, questions
 from admin.web import render
 from bot.config import Settings
@@ -27,6 +29,9 @@ CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# with Secure cookies the site is meant for https only: browsers keep to it for a year
+# (sent over https only, as RFC 6797 asks)
+HSTS = "max-age=31536000"
 # on SIGTERM, requests still running get this long before they are cancelled (uvicorn's
 # timeout_graceful_shutdown; without it one hung request keeps the server from stopping)
 SHUTDOWN_GRACE_SECONDS = 3
@@ -44,6 +49,8 @@ async def _security_headers(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     response = await call_next(request)
+    if request.app.state.settings.cookie_secure and request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
@@ -58,7 +65,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/api"):
         return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
     title = ERROR_TITLES.get(exc.status_code, "Error")
-    return render(request, "error.html", exc.status_code, code=exc.status_code, title=title)
+    message = exc.detail if isinstance(exc, Refused) else ""
+    return render(
+        request, "error.html", exc.status_code, code=exc.status_code, title=title, message=message
+    )
 
 
 async def _login_required(request: Request, exc: Exception) -> Response:
@@ -85,12 +95,14 @@ def create_app(
         openapi_url="/api/openapi.json",
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(no_nul_bytes)],
     )
     app.state.settings = settings
     app.state.sessionmaker = sessionmaker
     app.state.sender = sender
     app.state.conversations = conversations
     app.state.clock = utcnow
+    app.state.sleep = asyncio.sleep  # the login throttle's pause (tests replace it, as the clock)
     app.state.dashboard_cache = {}
     app.middleware("http")(_security_headers)
     app.add_exception_handler(StarletteHTTPException, _http_error)
@@ -100,6 +112,29 @@ def create_app(
         app.include_router(module.router)
     _warm_labels()
     return app
+
+
+def server_config(
+    app: FastAPI,
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    log_level: str = "warning",
+) -> uvicorn.Config:
+    """How ``xuatngu run`` and ``xuatngu admin serve`` alike serve the admin app: the client
+    address and scheme come from X-Forwarded-For/-Proto only when the peer is one of
+    ``TRUSTED_PROXIES`` (uvicorn's proxy headers)."""
+    return uvicorn.Config(
+        app,
+        host=host or settings.admin_host,
+        port=settings.admin_port if port is None else port,
+        log_level=log_level,
+        lifespan="on",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    )
 
 
 def _warm_labels() -> None:

@@ -1,22 +1,29 @@
-"""Who is asking: login with throttling and lockout, server-side sessions, API tokens."""
+"""Who is asking: login throttled per (username, address), server-side sessions, API tokens."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.security import new_token, token_hash, verify_password_async
 from storage.audit import audit
 from storage.models.admin import AdminSession, AdminUser, ApiClient, LoginThrottle
 
-MAX_USER_FAILURES = 5
-MAX_IP_FAILURES = 20
-LOCK_FOR = timedelta(minutes=15)
-FAILURE_WINDOW = timedelta(minutes=15)
+# a (username, address) pair waits 1 s after a wrong password, then 2 s, 4 s, … at most 15 min;
+# a day without failures forgets them
+PAIR_FIRST_WAIT = timedelta(seconds=1)
+PAIR_MAX_WAIT = timedelta(minutes=15)
+PAIR_FORGET = timedelta(days=1)
+# an address with this many failures (any usernames) within a quiet-reset window gets every
+# attempt held back a little: it slows guessing, it never refuses anyone
+ADDRESS_FREE_FAILURES = 10
+ADDRESS_WINDOW = timedelta(minutes=15)
+ADDRESS_DELAY = timedelta(seconds=3)
 SESSION_IDLE = timedelta(minutes=30)
 SESSION_ABSOLUTE = timedelta(hours=12)
 TOUCH_EVERY = timedelta(seconds=60)
@@ -42,10 +49,12 @@ class Principal:
 
 @dataclass(frozen=True)
 class LoginResult:
-    """Outcome of a login attempt: ``ok``, ``bad`` (wrong or unknown) or ``locked``."""
+    """Outcome of a login attempt: ``ok``, ``bad`` (wrong or unknown) or ``locked`` (this
+    username from this address must wait ``retry_after`` seconds)."""
 
     status: Literal["ok", "bad", "locked"]
     user: AdminUser | None = None
+    retry_after: int = 0
 
 
 def _principal(user: AdminUser, csrf: str = "") -> Principal:
@@ -72,71 +81,98 @@ def api_principal(client: ApiClient) -> Principal:
     )
 
 
-async def _throttle(db: AsyncSession, key: str, now: datetime) -> LoginThrottle | None:
-    row = await db.get(LoginThrottle, key)
-    if (
-        row is not None
-        and now - row.first_failure_at > FAILURE_WINDOW
-        and not (row.locked_until and row.locked_until > now)
-    ):
-        row.failures = 0
-        row.first_failure_at = now
-        row.locked_until = None
+async def _throttle_row(
+    db: AsyncSession, username: str, address: str, now: datetime, forget: timedelta
+) -> LoginThrottle | None:
+    """The pair's (or with ``username=""`` the address's) row; one quiet for ``forget`` restarts."""
+    row = await db.get(LoginThrottle, (username, address))
+    if row is not None and now - row.last_failure_at > forget:
+        blocked = row.blocked_until is not None and row.blocked_until > now
+        if not blocked:
+            row.failures, row.blocked_until = 0, None
     return row
 
 
-async def _is_locked(db: AsyncSession, keys: list[str], now: datetime) -> bool:
-    for key in keys:
-        row = await _throttle(db, key, now)
-        if row is not None and row.locked_until is not None and row.locked_until > now:
-            return True
-    return False
+def pair_wait(failures: int) -> timedelta:
+    """How long a pair waits after its ``failures``-th failure in a row: 1 s, 2 s, 4 s, … 15 min."""
+    return min(PAIR_FIRST_WAIT * 2 ** min(failures - 1, 20), PAIR_MAX_WAIT)
 
 
-async def _note_failure(db: AsyncSession, key: str, limit: int, now: datetime) -> None:
-    row = await _throttle(db, key, now)
+async def address_delay(db: AsyncSession, ip: str, now: datetime) -> float:
+    """Seconds to hold a login attempt from an address that failed a lot lately (else 0).
+
+    It only slows: the attempt is checked afterwards like any other, whatever the account.
+    """
+    row = await _throttle_row(db, "", ip[:64], now, ADDRESS_WINDOW)
+    if row is None or row.failures < ADDRESS_FREE_FAILURES:
+        return 0.0
+    return ADDRESS_DELAY.total_seconds()
+
+
+def _note_failure(
+    db: AsyncSession, row: LoginThrottle | None, key: tuple[str, str], now: datetime
+) -> LoginThrottle:
     if row is None:
-        row = LoginThrottle(key=key, failures=0, first_failure_at=now)
+        row = LoginThrottle(username=key[0], address=key[1], failures=0)
         db.add(row)
     row.failures += 1
-    if row.failures >= limit:
-        row.locked_until = now + LOCK_FOR
-        row.failures = 0
-        row.first_failure_at = now
-
-
-def _user_locked(user: AdminUser | None, now: datetime) -> bool:
-    return bool(user and user.locked_until and user.locked_until > now)
+    row.last_failure_at = now
+    return row
 
 
 async def login(
     db: AsyncSession, username: str, password: str, ip: str, now: datetime
 ) -> LoginResult:
-    """Check a login, count failures per username and per IP, audit it; the caller commits."""
-    name = username.strip().lower()[:64]
-    user = await db.scalar(select(AdminUser).where(AdminUser.username == name))
-    ip_key, user_key = f"ip:{ip}", f"user:{name}"
-    if _user_locked(user, now) or await _is_locked(db, [ip_key, user_key], now):
-        await audit(db, actor=f"user:{name}", action="login.locked", detail={}, ip=ip)
-        return LoginResult("locked")
+    """Check a login, throttled per (username, address) pair, and audit it; the caller commits.
+
+    A wrong password makes the pair wait before its next attempt (:func:`pair_wait`); the
+    password is not even checked while it waits. Nothing here blocks a pair or an account
+    that did not fail itself: another address trying someone's name never locks them out.
+    """
+    name, addr = username.strip().lower()[:64], ip[:64]
+    pair = await _throttle_row(db, name, addr, now, PAIR_FORGET) if name else None
+    if pair is not None and pair.blocked_until is not None and pair.blocked_until > now:
+        wait = math.ceil((pair.blocked_until - now).total_seconds())
+        detail = {"retry_after": wait}
+        await audit(db, actor=f"user:{name}", action="login.locked", detail=detail, ip=ip)
+        return LoginResult("locked", retry_after=wait)
+    user = await db.scalar(select(AdminUser).where(AdminUser.username == name)) if name else None
     ok = await verify_password_async(user.password_hash if user else None, password)
     if user is not None and ok and user.active:
-        user.failed_logins = 0
-        user.locked_until = None
+        if pair is not None:
+            await db.delete(pair)
         user.last_login_at = now
         await audit(db, actor=f"user:{name}", action="login.succeeded", detail={}, ip=ip)
         return LoginResult("ok", user)
-    await _note_failure(db, ip_key, MAX_IP_FAILURES, now)
-    if user is None:
-        await _note_failure(db, user_key, MAX_USER_FAILURES, now)
-    else:
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_USER_FAILURES:
-            user.locked_until = now + LOCK_FOR
-            user.failed_logins = 0
+    address = await _throttle_row(db, "", addr, now, ADDRESS_WINDOW)
+    _note_failure(db, address, ("", addr), now)
+    if name:
+        pair = _note_failure(db, pair, (name, addr), now)
+        pair.blocked_until = now + pair_wait(pair.failures)
     reason = "inactive" if user is not None and ok else "bad_credentials"
     await audit(db, actor=f"user:{name}", action="login.failed", detail={"reason": reason}, ip=ip)
     return LoginResult("bad")
+
+
+async def unlock(db: AsyncSession, username: str) -> int:
+    """Forget the failed logins of ``username`` from every address; how many addresses had some."""
+    name = username.strip().lower()
+    if not name:  # the address rows: they only slow, nobody unlocks them
+        return 0
+    mine = LoginThrottle.username == name
+    count = int(await db.scalar(select(func.count()).select_from(LoginThrottle).where(mine)) or 0)
+    await db.execute(delete(LoginThrottle).where(mine))
+    return count
+
+
+async def paused_logins(db: AsyncSession, now: datetime) -> dict[str, datetime]:
+    """Usernames with a pair that must still wait, and until when the last one waits."""
+    stmt = (
+        select(LoginThrottle.username, func.max(LoginThrottle.blocked_until))
+        .where(LoginThrottle.username != "", LoginThrottle.blocked_until > now)
+        .group_by(LoginThrottle.username)
+    )
+    return {name: until for name, until in (await db.execute(stmt)).all() if until is not None}
 
 
 async def start_session(db: AsyncSession, user: AdminUser, ip: str, now: datetime) -> str:
@@ -189,20 +225,22 @@ async def end_user_sessions(db: AsyncSession, user_id: int) -> None:
 
 
 async def purge_expired(db: AsyncSession, now: datetime) -> None:
-    """Delete sessions past their absolute or idle expiry."""
+    """Delete sessions past their absolute or idle expiry and failed logins long forgotten."""
     await db.execute(
         delete(AdminSession).where(
             (AdminSession.expires_at <= now) | (AdminSession.last_seen_at < now - SESSION_IDLE)
         )
     )
+    await db.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < now - PAIR_FORGET))
 
 
 async def token_principal(db: AsyncSession, token: str | None, now: datetime) -> Principal | None:
-    """The principal of an active API client whose bearer token this is (the caller commits)."""
+    """The principal of an active API client whose bearer token this is and has not expired
+    (the caller commits)."""
     if not token or len(token) > 256:
         return None
     client = await db.scalar(select(ApiClient).where(ApiClient.token_hash == token_hash(token)))
-    if client is None or not client.active:
+    if client is None or not client.active or client.expires_at <= now:
         return None
     if client.last_used_at is None or now - client.last_used_at > TOUCH_EVERY:
         client.last_used_at = now

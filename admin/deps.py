@@ -17,10 +17,16 @@ from admin.security import same
 SESSION_COOKIE = "xa_session"
 LANG_COOKIE = "xa_lang"
 LOGIN_CSRF_COOKIE = "xa_login_csrf"
+MAX_ID = 2**31 - 1  # the largest id a database integer column holds
+NUL_REFUSED = "The text holds a character that is not allowed (NUL)."
 
 
 class LoginRequired(Exception):
     """Raised by page dependencies when nobody is logged in (handled as a redirect)."""
+
+
+class Refused(HTTPException):
+    """A 4xx whose ``detail`` is said to the person (a msgid of the admin catalog)."""
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
@@ -39,8 +45,19 @@ def now(request: Request) -> datetime:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (put a trusted proxy's real-IP handling in front if there is one)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer, or what a trusted proxy says it is (``TRUSTED_PROXIES``,
+    applied by uvicorn's proxy headers, see ``admin/app.py:server_config``)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+async def no_nul_bytes(request: Request) -> None:
+    """Refuse (400) a query or form holding a NUL character: PostgreSQL cannot store or compare
+    text with one, and no field of ours has a use for it."""
+    fields = list(request.query_params.multi_items())
+    if request.method == "POST":
+        fields += [(k, v) for k, v in (await request.form()).multi_items() if isinstance(v, str)]
+    if any("\x00" in key or "\x00" in value for key, value in fields):
+        raise Refused(status_code=400, detail=NUL_REFUSED)
 
 
 async def current_user(request: Request, db: Db) -> Principal:
@@ -99,13 +116,15 @@ async def api_client(
     db: Db,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The API client of the bearer token (401 when missing or unknown)."""
+    """The API client of the bearer token (401 when missing, unknown or expired)."""
     token = creds.credentials if creds else None
     principal = await token_principal(db, token, now(request))
     await db.commit()
     if principal is None:
         raise HTTPException(
-            status_code=401, detail="invalid token", headers={"WWW-Authenticate": "Bearer"}
+            status_code=401,
+            detail="invalid or expired token",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return principal
 

@@ -16,6 +16,11 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.methods import Response, TelegramMethod
@@ -23,7 +28,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.people import Conversations
 from bot.retention import run_retention
@@ -43,6 +48,9 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 DEMO_ADMIN = ("admin", "xuatngu-demo")
 # stop() gives polling, the scheduler and the admin server this long, then cancels them
 STOP_SECONDS = 5
+TELEGRAM_API = "https://api.telegram.org"
+# while Telegram cannot be reached at start-up, tries are this far apart at most
+TELEGRAM_RETRY_MAX = 60.0
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -148,8 +156,12 @@ class BotApp:
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
-        """Migrate; start the demo emulator, the admin server, the scheduler and polling."""
+        """Migrate; start the demo emulator and the admin server; once Telegram answers, the
+        scheduler and polling (until then it retries with back-off, see :meth:`request_stop`)."""
         s = self.settings
+        refusal = s.demo_refusal()
+        if refusal:
+            raise SettingsError(refusal)
         check_content()
         self.side_engine = create_engine(s.database_url, pool_size=5, max_overflow=5)
         self.side_sessionmaker = create_sessionmaker(self.side_engine)
@@ -179,13 +191,13 @@ class BotApp:
             isolation=isolation,
             sender=sender,
         )
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        await register_commands(self.bot, i18n)
         conversations = Conversations(storage, self.bot.id)
         if self.with_admin:
             if s.demo_mode:
                 await self._ensure_demo_admin()
             await self._start_admin(sender, conversations)
+        if not await self._reach_telegram(i18n):
+            return
         if self.with_scheduler:
             self._start_scheduler(sender, conversations)
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
@@ -194,6 +206,49 @@ class BotApp:
                 poll(inbox, stop=self._stop, concurrency=s.update_concurrency), name="polling"
             )
         )
+
+    async def _reach_telegram(self, i18n: I18n) -> bool:
+        """The first Bot API calls (webhook off, command menu); while Telegram cannot be reached,
+        one log line per try and again after 1 s, 2 s, 4 s … at most a minute. False when
+        :meth:`request_stop` came first; a token Telegram refuses stops start-up."""
+        assert self.bot is not None
+        wait = 1.0
+        while not self._stop.is_set():
+            try:
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                await register_commands(self.bot, i18n)
+                return True
+            except TelegramUnauthorizedError:
+                raise SettingsError(
+                    "setting BOT_TOKEN is wrong: Telegram does not know this token"
+                ) from None
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                log.warning(
+                    "cannot reach Telegram at %s (%s); trying again in %.0f s",
+                    self.api_base or TELEGRAM_API,
+                    exc,
+                    wait,
+                )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), wait)
+            wait = min(wait * 2, TELEGRAM_RETRY_MAX)
+        return False
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`request_stop` or :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    def request_stop(self) -> None:
+        """Ask everything to stop (a signal handler may call it); :meth:`stop` finishes it."""
+        self._stop.set()
+
+    async def wait(self) -> None:
+        """Until polling ends or :meth:`request_stop` is called."""
+        polling = [task for task in self.tasks if task.get_name() == "polling"]
+        stopping = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({*polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
 
     def _side(self) -> async_sessionmaker[AsyncSession]:
         assert self.side_sessionmaker is not None, "start() builds it"
@@ -227,9 +282,10 @@ class BotApp:
         from storage.models.admin import AdminUser
 
         async with self._side()() as session:
-            if await session.scalar(select(AdminUser.id).limit(1)) is None:
-                await create_user(session, *DEMO_ADMIN, role="admin")
-                await session.commit()
+            if await session.scalar(select(AdminUser.id).limit(1)) is not None:
+                return
+            await create_user(session, *DEMO_ADMIN, role="admin")
+            await session.commit()
         log.info(
             "demo mode: admin login %s / %s (create real accounts before going live)", *DEMO_ADMIN
         )
@@ -237,17 +293,10 @@ class BotApp:
     async def _start_admin(self, sender: Sender, conversations: Conversations) -> None:
         import uvicorn
 
-        from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
+        from admin.app import create_app, server_config
 
         app = create_app(self.settings, self._side(), sender, conversations)
-        config = uvicorn.Config(
-            app,
-            host=self.settings.admin_host,
-            port=self.settings.admin_port,
-            log_level="warning",
-            lifespan="on",
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        )
+        config = server_config(app, self.settings)
         # serve() also catches SIGINT/SIGTERM while it runs (and raises them again when done);
         # the loop's own handlers in run() still see them, so everything stops together
         self._admin_server = uvicorn.Server(config)
@@ -314,18 +363,15 @@ _KEPT_RESPONSE_MODELS: list[Any] = []
 async def run(settings: Settings) -> None:
     """``xuatngu run``: everything in one process until SIGINT/SIGTERM."""
     app = BotApp(settings)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    await app.start()
-    tune_long_running_process()
-    log.info("xuatngu is running (Ctrl+C to stop)")
+            loop.add_signal_handler(sig, app.request_stop)
     try:
-        polling = app.tasks[-1]
-        done_waiter = asyncio.create_task(stop.wait())
-        await asyncio.wait({polling, done_waiter}, return_when=asyncio.FIRST_COMPLETED)
-        done_waiter.cancel()
+        await app.start()
+        if not app.stopping:
+            tune_long_running_process()
+            log.info("xuatngu is running (Ctrl+C to stop)")
+            await app.wait()
     finally:
         await app.stop()

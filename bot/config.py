@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -45,6 +46,16 @@ class Settings(BaseSettings):
         default=None, description="key signing admin session cookies (random when unset)"
     )
     cookie_secure: bool = True
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description=(
+            "addresses or networks (comma-separated, or *) of reverse proxies whose "
+            "X-Forwarded-For/-Proto the admin backend believes"
+        ),
+    )
+    environment: Literal["development", "production"] = Field(
+        default="development", description="production: never start in demo mode"
+    )
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -110,6 +121,26 @@ class Settings(BaseSettings):
             raise ValueError("expected a group's chat id, a negative number such as -1001234567890")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        if items == ["*"]:
+            return "*"
+        try:
+            if not items:
+                raise ValueError(value)
+            for item in items:
+                if "/" in item:
+                    ip_network(item)
+                else:
+                    ip_address(item)
+        except ValueError:
+            raise ValueError(
+                "expected IP addresses or networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8"
+            ) from None
+        return ",".join(items)
+
     @field_validator("timezone")
     @classmethod
     def _timezone(cls, value: str) -> str:
@@ -144,6 +175,19 @@ class Settings(BaseSettings):
     def demo_mode(self) -> bool:
         """No token: run against the built-in Bot API emulator."""
         return self.bot_token is None
+
+    def demo_refusal(self) -> str | None:
+        """Why this must not run in demo mode (one line saying what to set), or None."""
+        if not self.demo_mode:
+            return None
+        if self.environment == "production":
+            return "ENVIRONMENT=production but BOT_TOKEN is empty: set BOT_TOKEN (from @BotFather)"
+        if not self.is_sqlite:
+            return (
+                "BOT_TOKEN is empty (demo mode) but DATABASE_URL is PostgreSQL: set BOT_TOKEN "
+                "(from @BotFather), or leave DATABASE_URL unset for a demo on SQLite"
+            )
+        return None
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,4 +1,4 @@
-"""Admin login: CSRF, throttling and lockout, session expiry, cookies, password change."""
+"""Admin login: CSRF, session expiry, cookies, password change (throttling: test_admin_throttle)."""
 
 from __future__ import annotations
 
@@ -82,32 +82,6 @@ async def test_post_without_csrf_is_refused(env: AdminEnv) -> None:
     assert resp.status_code == 303  # the same form with the session's token works
 
 
-async def test_lockout_after_five_failures(env: AdminEnv) -> None:
-    client = env.client()
-    for _ in range(5):
-        assert (await post_login(client, "alice", "nope nope nope")).status_code == 401
-    resp = await post_login(client, "alice", PASSWORD)
-    assert resp.status_code == 429  # right password, but locked
-    assert "15" in resp.text
-    env.advance(timedelta(minutes=16))
-    assert (await post_login(client, "alice", PASSWORD)).status_code == 303
-    assert "login.locked" in await _actions(env)
-
-
-async def test_unknown_usernames_are_throttled_too(env: AdminEnv) -> None:
-    client = env.client()
-    for _ in range(5):
-        assert (await post_login(client, "ghost", "whatever pw")).status_code == 401
-    assert (await post_login(client, "ghost", "whatever pw")).status_code == 429
-
-
-async def test_lockout_per_ip(env: AdminEnv) -> None:
-    client = env.client()
-    for i in range(20):  # different usernames, same address
-        await post_login(client, f"user{i}", "whatever pw")
-    assert (await post_login(client, "alice", PASSWORD)).status_code == 429
-
-
 async def test_session_idle_expiry(env: AdminEnv) -> None:
     client = await env.login("alice")
     env.advance(timedelta(minutes=25))
@@ -157,6 +131,7 @@ async def test_password_change(env: AdminEnv) -> None:
     assert (await client.get("/")).status_code == 200  # this browser stays logged in
     assert (await other.get("/")).status_code == 303  # other sessions end
     assert (await post_login(env.client(), "alice", PASSWORD)).status_code == 401
+    env.advance(timedelta(seconds=1))  # a wrong password: this address waits a second
     assert (await post_login(env.client(), "alice", new)).status_code == 303
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -123,6 +123,7 @@ async def test_accounts_create_reset_and_audit(env: AdminEnv) -> None:
     reset = await post_form(client, "/accounts", f"/accounts/{user.id}", {"action": "reset"})
     temp = re.search(r'id="temp-password">([^<]+)<', reset.text).group(1)  # type: ignore[union-attr]
     assert (await post_login(env.client(), "xa1", "x" * 12)).status_code == 401
+    env.advance(timedelta(seconds=1))  # a wrong password: this address waits a second
     assert (await post_login(env.client(), "xa1", temp)).status_code == 303
     log = (await client.get("/audit")).text
     for action in ("Tạo tài khoản", "Đặt lại mật khẩu", "Đăng nhập thành công", "Đăng nhập không"):

@@ -5,14 +5,20 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
 from admin import auth
-from admin.accounts import AccountError, create_api_client, create_user
+from admin.accounts import (
+    TOKEN_DAYS_DEFAULT,
+    TOKEN_DAYS_MAX,
+    AccountError,
+    create_api_client,
+    create_user,
+)
 from admin.auth import Principal
-from admin.deps import Db, allowed, allowed_post, client_ip, now
+from admin.deps import MAX_ID, Db, allowed, allowed_post, client_ip, now
 from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import ALL_ROLES
 from admin.security import hash_password_async
@@ -21,6 +27,7 @@ from storage.audit import audit
 from storage.models.admin import AdminUser, ApiClient, AuditEntry
 
 router = APIRouter(include_in_schema=False)
+# from the most to the least privileged; new accounts and API clients start at the last
 ROLE_ORDER = ("admin", "provincial", "commune", "counsellor", "institution", "viewer")
 AUDIT_PAGE = 50
 
@@ -33,8 +40,13 @@ async def _accounts_page(request: Request, db: Db, status: int = 200, **ctx: obj
         "accounts.html",
         status,
         users=users,
+        paused=await auth.paused_logins(db, now(request)),
         clients=clients,
+        at=now(request),
         roles=ROLE_ORDER,
+        least_role=ROLE_ORDER[-1],
+        token_days=TOKEN_DAYS_DEFAULT,
+        token_days_max=TOKEN_DAYS_MAX,
         communes=_commune_choices(request.state.principal),
         trades=_trade_choices(),
         **ctx,
@@ -88,11 +100,12 @@ async def account_create(
 async def account_change(
     request: Request,
     db: Db,
-    account_id: int,
+    account_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     user: Annotated[Principal, Depends(allowed_post("accounts"))],
     action: Annotated[str, Form(pattern="^(deactivate|activate|reset|unlock)$")],
 ) -> Response:
-    """Deactivate, activate, unlock an account or reset its password (shown once)."""
+    """Deactivate, activate, unlock an account (forget its failed logins from every address)
+    or reset its password (shown once)."""
     account = await db.get(AdminUser, account_id)
     if account is None:
         raise HTTPException(status_code=404)
@@ -103,12 +116,12 @@ async def account_change(
         account.active = action == "activate"
         await auth.end_user_sessions(db, account.id)
     elif action == "unlock":
-        account.locked_until, account.failed_logins = None, 0
+        await auth.unlock(db, account.username)
     else:
         temp = secrets.token_urlsafe(12)
         account.password_hash = await hash_password_async(temp)
         account.password_changed_at = now(request)
-        account.locked_until, account.failed_logins = None, 0
+        await auth.unlock(db, account.username)
         await auth.end_user_sessions(db, account.id)
     detail = {"username": account.username}
     await _record(request, db, user, f"account.{action}", detail)
@@ -126,10 +139,13 @@ async def api_client_create(
     role: Annotated[str, Form(max_length=16)],
     commune: Annotated[list[str], Form()] = [],  # noqa: B006
     trade: Annotated[list[str], Form()] = [],  # noqa: B006
+    days: Annotated[int, Form()] = TOKEN_DAYS_DEFAULT,
 ) -> Response:
-    """Create an API client; its token is shown once."""
+    """Create an API client; its token is shown once and expires after ``days``."""
     try:
-        client, token = await create_api_client(db, name, role, commune, trade, user.name)
+        client, token = await create_api_client(
+            db, name, role, commune, trade, user.name, days=days, now=now(request)
+        )
     except AccountError as exc:
         await db.rollback()
         return await _accounts_page(request, db, 400, error=str(exc))
@@ -138,6 +154,7 @@ async def api_client_create(
         "role": role,
         "communes": client.communes,
         "trades": client.trades,
+        "expires_at": client.expires_at.isoformat(),
     }
     await _record(request, db, user, "api_client.created", detail)
     return await _accounts_page(request, db, new_client=client.name, new_token=token)
@@ -147,7 +164,7 @@ async def api_client_create(
 async def api_client_change(
     request: Request,
     db: Db,
-    client_id: int,
+    client_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     user: Annotated[Principal, Depends(allowed_post("accounts"))],
     action: Annotated[str, Form(pattern="^(deactivate|activate)$")],
 ) -> Response:

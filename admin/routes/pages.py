@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from ipaddress import ip_address
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -63,10 +64,40 @@ def _set_session_cookie(request: Request, response: Response, token: str) -> Non
     set_cookie(request, response, SESSION_COOKIE, token, path="/", max_age=max_age)
 
 
-def _login_page(request: Request, status: int = 200, error: str = "", nxt: str = "/") -> Response:
+def cookies_lost_over_http(request: Request) -> bool:
+    """Secure cookies on a page opened over plain http at a non-local address: the browser
+    never sends them back, so no login can work (http://localhost is fine for browsers)."""
+    if not request.app.state.settings.cookie_secure or request.url.scheme != "http":
+        return False
+    host = (request.url.hostname or "").strip("[]").lower()
+    try:
+        return not ip_address(host).is_loopback
+    except ValueError:
+        return host != "localhost" and not host.endswith(".localhost")
+
+
+def _wait_words(seconds: int) -> tuple[str, int]:
+    """A wait as a msgid and its number: seconds under a minute, else whole minutes."""
+    return ("%(n)s s", seconds) if seconds < 60 else ("%(n)s min", -(-seconds // 60))
+
+
+def _login_page(
+    request: Request, status: int = 200, error: str = "", nxt: str = "/", retry_after: int = 0
+) -> Response:
     token = new_token(24)
-    resp = render(request, "login.html", status, login_csrf=token, error=error, next=nxt)
+    resp = render(
+        request,
+        "login.html",
+        status,
+        login_csrf=token,
+        error=error,
+        next=nxt,
+        wait=_wait_words(retry_after),
+        cookies_lost=cookies_lost_over_http(request),
+    )
     set_cookie(request, resp, LOGIN_CSRF_COOKIE, token, path="/login", max_age=3600)
+    if retry_after:
+        resp.headers["Retry-After"] = str(retry_after)
     return resp
 
 
@@ -85,16 +116,27 @@ async def login_submit(
     csrf_token: Annotated[str, Form(max_length=128)] = "",
     next: Annotated[str, Form(max_length=512)] = "/",
 ) -> Response:
-    """Check credentials (throttled), start a session and set its cookie."""
+    """Check credentials (throttled), start a session and set its cookie.
+
+    An address that failed many times lately is held back a few seconds first; a username
+    that failed from this address must wait its back-off (429 with Retry-After).
+    """
     if not same(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE)):
+        if cookies_lost_over_http(request):  # say why, rather than a bare 403
+            return _login_page(request, 403, nxt=safe_next(next))
         raise HTTPException(status_code=403, detail="csrf")
-    at = now(request)
     ip = client_ip(request)
+    delay = await auth.address_delay(db, ip, now(request))
+    if delay:
+        await db.rollback()  # hold no transaction while waiting
+        await request.app.state.sleep(delay)
+    at = now(request)
     result = await auth.login(db, username, password, ip, at)
     if result.status != "ok" or result.user is None:
         await db.commit()
         error = "locked" if result.status == "locked" else "bad"
-        return _login_page(request, 429 if error == "locked" else 401, error, safe_next(next))
+        status = 429 if error == "locked" else 401
+        return _login_page(request, status, error, safe_next(next), result.retry_after)
     token = await auth.start_session(db, result.user, ip, at)
     await auth.purge_expired(db, at)
     await db.commit()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin import person_view
 from admin.auth import Principal
-from admin.deps import Db, allowed, allowed_post, client_ip, now
+from admin.deps import MAX_ID, Db, allowed, allowed_post, client_ip, now
 from admin.queries import (
     PeopleQuery,
     callback_for,
@@ -248,6 +248,16 @@ async def person_erase(
     return RedirectResponse("/people", status_code=303)
 
 
+async def _callbacks_page(
+    request: Request, db: Db, user: Principal, status: int = 200, *, done: bool = False, **ctx: str
+) -> Response:
+    rows = await list_callbacks(db, user, show_done=done)
+    staff = await counsellors(db) if user.role == "admin" else []
+    return render(
+        request, "callbacks.html", status, rows=rows, show_done=done, counsellors=staff, **ctx
+    )
+
+
 @router.get("/callbacks")
 async def callbacks_page(
     request: Request,
@@ -256,26 +266,29 @@ async def callbacks_page(
     done: bool = False,
 ) -> Response:
     """People who asked for a call, open ones first."""
-    rows = await list_callbacks(db, user, show_done=done)
-    staff = await counsellors(db) if user.role == "admin" else []
-    return render(request, "callbacks.html", rows=rows, show_done=done, counsellors=staff)
+    return await _callbacks_page(request, db, user, done=done)
 
 
 @router.post("/callbacks/{person_id}")
 async def callback_update(
     request: Request,
     db: Db,
-    person_id: int,
+    person_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     user: Annotated[Principal, Depends(allowed_post("callbacks.edit"))],
     action: Annotated[str, Form(max_length=16)] = "done",
     note: Annotated[str, Form(max_length=2000)] = "",
-    counsellor_id: Annotated[int | None, Form()] = None,
+    counsellor_id: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
 ) -> Response:
-    """Mark a call-back done (with a note), reopen it, take it, or (admin) assign it."""
+    """Mark a call-back done (with a note), reopen it, take it, or (admin) assign it to an
+    active counsellor (anyone else: 400 with the reason)."""
     found = await callback_for(db, user, person_id)
     if found is None:
         raise HTTPException(status_code=404)
     person, cb = found
+    if action == "assign" and user.role == "admin" and counsellor_id is not None:
+        if counsellor_id not in {c.id for c in await counsellors(db)}:
+            error = "A call-back can be assigned only to an active counsellor account."
+            return await _callbacks_page(request, db, user, 400, error=error)
     if cb is None:
         cb = CallbackRequest(person_id=person.id, created_at=now(request))
         db.add(cb)
@@ -287,7 +300,7 @@ async def callback_update(
     elif action == "take" and user.role == "counsellor":
         cb.assigned_counsellor_id = user.id
     elif action == "assign" and user.role == "admin":
-        cb.assigned_counsellor_id = counsellor_id or None
+        cb.assigned_counsellor_id = counsellor_id
         detail["counsellor_id"] = counsellor_id
     else:
         raise HTTPException(status_code=400)

@@ -21,6 +21,7 @@ app.add_typer(content_app, name="content")
 def run() -> None:
     """Start the bot (long polling), the scheduler and the admin backend in one process."""
     from bot.app import run as run_app
+    from bot.config import SettingsError
     from bot.content_loading import ContentError
 
     settings = settings_or_exit()
@@ -34,6 +35,9 @@ def run() -> None:
         asyncio.run(run_app(settings))
     except ContentError as exc:
         typer.echo(f"Content is broken; fix it and start again:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass

@@ -95,25 +95,65 @@ def create_token_cmd(
     role: str = typer.Option(..., "--role", help=ROLE_HELP),
     commune: list[str] = typer.Option([], "--commune", help="commune code (repeat)"),
     trade: list[str] = typer.Option([], "--trade", help="trade code (repeat)"),
+    days: int | None = typer.Option(
+        None, "--days", help="days the token works (default 90, at most 365)"
+    ),
 ) -> None:
-    """Create an API client and print its bearer token once."""
-    from admin.accounts import AccountError, create_api_client
+    """Create an API client and print its bearer token once (it expires after --days)."""
+    from admin.accounts import TOKEN_DAYS_DEFAULT, AccountError, create_api_client
     from storage.audit import audit
 
     settings = settings_or_exit()
 
-    async def work(session: AsyncSession) -> str:
-        client, token = await create_api_client(session, name, role, commune, trade, "cli")
-        detail = {"client": client.name, "role": role, "communes": client.communes}
+    async def work(session: AsyncSession) -> tuple[str, str]:
+        lifetime = TOKEN_DAYS_DEFAULT if days is None else days
+        client, token = await create_api_client(
+            session, name, role, commune, trade, "cli", days=lifetime
+        )
+        expires = client.expires_at.astimezone(settings.tz).strftime("%d/%m/%Y %H:%M")
+        detail = {
+            "client": client.name,
+            "role": role,
+            "communes": client.communes,
+            "expires_at": client.expires_at.isoformat(),
+        }
         await audit(session, actor="cli", action="api_client.created", detail=detail)
-        return token
+        return token, expires
 
     try:
-        token = _with_db(settings, work)
+        token, expires = _with_db(settings, work)
     except AccountError as exc:
         typer.echo(f"Cannot create the API client: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(token)
+    typer.echo(f"The token works until {expires} ({settings.timezone}).", err=True)
+
+
+@admin_app.command("unlock")
+def unlock_cmd(
+    username: str = typer.Argument(..., help="the account whose failed logins to forget"),
+) -> None:
+    """Let an account log in again at once from every address (forgets its failed logins)."""
+    from admin.auth import unlock
+    from storage.audit import audit
+    from storage.models.admin import AdminUser
+
+    settings = settings_or_exit()
+
+    async def work(session: AsyncSession) -> int | None:
+        name = username.strip().lower()
+        if await session.scalar(select(AdminUser.id).where(AdminUser.username == name)) is None:
+            return None
+        count = await unlock(session, name)
+        detail = {"username": name, "addresses": count}
+        await audit(session, actor="cli", action="account.unlock", detail=detail)
+        return count
+
+    count = _with_db(settings, work)
+    if count is None:
+        typer.echo(f"No account named {username}.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{username} can log in again (failed logins forgotten from {count} address(es)).")
 
 
 @admin_app.command("list-users")
@@ -153,22 +193,20 @@ def serve_cmd(
     host: str | None = typer.Option(None, help="default: ADMIN_HOST"),
     port: int | None = typer.Option(None, help="default: ADMIN_PORT"),
 ) -> None:
-    """Serve the admin web app alone with uvicorn (migrates the database first)."""
+    """Serve the admin web app alone with uvicorn (migrates the database first); behind a
+    reverse proxy it believes X-Forwarded-For/-Proto from TRUSTED_PROXIES, as `xuatngu run`."""
     import uvicorn
 
-    from admin.app import SHUTDOWN_GRACE_SECONDS, create_app
+    from admin.app import create_app, server_config
     from storage.db import create_engine, create_sessionmaker
     from storage.migrate import upgrade
 
     settings = settings_or_exit()
     upgrade(settings.database_url)
-    sessionmaker = create_sessionmaker(create_engine(settings.database_url))
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
     app = create_app(settings, sessionmaker, conversations=_conversations(settings, sessionmaker))
-    uvicorn.run(
-        app,
-        host=host or settings.admin_host,
-        port=port if port is not None else settings.admin_port,
-        log_level=settings.log_level.lower(),
-        proxy_headers=False,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+    config = server_config(
+        app, settings, host=host, port=port, log_level=settings.log_level.lower()
     )
+    uvicorn.Server(config).run()

@@ -25,8 +25,6 @@ class AdminUser(Base):
     communes: Mapped[list[str]] = mapped_column(JsonType, default=list)
     trades: Mapped[list[str]] = mapped_column(JsonType, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -49,14 +47,16 @@ class AdminSession(Base):
 
 
 class LoginThrottle(Base):
-    """Recent failed logins per key (``ip:…`` or ``user:…``) and the lock they caused."""
+    """Recent failed logins of one (username, address) pair, or of a whole address when
+    ``username`` is empty, and until when the pair must wait (``admin/auth.py``)."""
 
     __tablename__ = "admin_login_throttle"
 
-    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    first_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class AuditEntry(Base):
@@ -88,6 +88,7 @@ class ApiClient(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CallbackRequest(Base):

@@ -23,6 +23,7 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcasts.runner import run_outbox
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.sending import Sender
@@ -40,7 +41,7 @@ DEMO_TOKEN = "123456789:DEMO-token-for-the-built-in-emulator"
 DEMO_ADMIN = ("admin", "xuatngu-demo")
 # stop() gives polling, the scheduler and the admin server this long, then cancels them
 STOP_SECONDS = 5
-COMMANDS = ("start", "survey", "reminders", "language", "privacy", "delete_me", "help")
+COMMANDS = ("start", "survey", "reminders", "stop", "language", "privacy", "delete_me", "help")
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -98,6 +99,7 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         "start": N_("Bắt đầu"),
         "survey": N_("Khảo sát nghề"),
         "reminders": N_("Bật/tắt lời nhắc"),
+        "stop": N_("Không nhận thông báo chung nữa"),
         "language": N_("Đổi ngôn ngữ"),
         "privacy": N_("Dữ liệu của bạn"),
         "delete_me": N_("Xoá dữ liệu của tôi"),
@@ -125,11 +127,12 @@ def check_content() -> None:
 
 @dataclass
 class BotApp:
-    """Everything one bot process runs: polling, scheduler, admin server, demo emulator."""
+    """Everything one bot process runs: polling, scheduler, outbox, admin server, demo emulator."""
 
     settings: Settings
     with_admin: bool = True
     with_scheduler: bool = True
+    with_outbox: bool = True
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # the admin backend and the scheduler hold connections while streaming or sending,
@@ -184,6 +187,8 @@ class BotApp:
             await self._start_admin()
         if self.with_scheduler:
             self._start_scheduler(sender)
+        if self.with_outbox:
+            self._start_outbox(sender)
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
@@ -197,13 +202,20 @@ class BotApp:
 
     def _make_sender(self) -> Sender:
         assert self.bot is not None
-        return Sender(self.bot)
+        return Sender(self.bot, global_rate=self.settings.send_rate)
 
     def _start_scheduler(self, sender: Sender) -> None:
         self.tasks.append(
             asyncio.create_task(
                 run_scheduler(self._side(), sender, self.settings, self._stop),
                 name="scheduler",
+            )
+        )
+
+    def _start_outbox(self, sender: Sender) -> None:
+        self.tasks.append(
+            asyncio.create_task(
+                run_outbox(self._side(), sender, self.settings, self._stop), name="outbox"
             )
         )
 

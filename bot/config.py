@@ -47,6 +47,15 @@ class Settings(BaseSettings):
     cookie_secure: bool = True
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
+    send_rate: float = Field(
+        default=25.0,
+        gt=0,
+        le=1000,
+        description=(
+            "unprompted messages (reminders, broadcasts) per second at most; Telegram allows "
+            "about 30, so keep it below that against Telegram"
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     update_concurrency: int = Field(
         default=8,

@@ -11,12 +11,13 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """All routers in dispatch order; the fallback router must stay last."""
-    from handlers import common, errors, fallback, reminders, survey
+    from handlers import broadcasts, common, errors, fallback, reminders, survey
 
     return [
         errors.create_router(),
         common.create_router(),
         reminders.create_router(),
+        broadcasts.create_router(),
         survey.create_router(),
         fallback.create_router(),  # must be last: it takes whatever no other router took
     ]

@@ -11,16 +11,23 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
+from handlers.broadcasts import resubscribe_on_start
 from handlers.callbacks import EraseCb, LangCb
 from handlers.keyboards import erase_keyboard, language_keyboard, start_keyboard
 from storage.models import Person
 
 
 async def command_start_handler(
-    message: Message, command: CommandObject, person: Person, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    state: FSMContext,
+    session: AsyncSession,
 ) -> None:
-    """Greet, record the deep-link source, and offer the survey."""
+    """Greet, record the deep-link source, and offer the survey; subscribe to broadcasts
+    again."""
     people.record_source(person, command.args)
+    await resubscribe_on_start(message, session, person)
     done = person.survey_completed_at is not None
     await message.answer(
         _(

@@ -23,18 +23,20 @@ def _rowcount(result: Any) -> int:
 
 
 async def start_due(session: AsyncSession, now: datetime) -> list[OutboxMessage]:
-    """Scheduled messages whose time has come become 'sending'; returns them."""
+    """Scheduled messages whose time has come become 'sending'; returns them. Reads first, so
+    an idle step takes no write lock."""
+    due = (OutboxMessage.status == "scheduled", OutboxMessage.send_at <= now)
+    if await session.scalar(select(OutboxMessage.id).where(*due).limit(1)) is None:
+        return []
     ids = list(
         await session.scalars(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "scheduled", OutboxMessage.send_at <= now)
+            .where(*due)
             .values(status="sending", started_at=now)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         )
     )
-    if not ids:
-        return []
     found = await session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.id.in_(ids))

@@ -17,7 +17,9 @@ import random
 import time
 from dataclasses import dataclass, field
 
-KINDS = ("502_before", "502_after", "500_after", "garbage_after")
+# each kind and the HTTP status of its answer
+CODES = {"502_before": 502, "502_after": 502, "500_after": 500, "garbage_after": 200}
+KINDS = tuple(CODES)
 SENDING = frozenset({"sendmessage", "sendphoto", "senddocument"})
 BAD_GATEWAY = "<html><head><title>502 Bad Gateway</title></head><body>502 Bad Gateway</body></html>"
 

@@ -14,7 +14,7 @@ from aiohttp import web
 from emulator.botapi import bot_methods, edits, messages
 from emulator.botapi.params import Params
 from emulator.core import EmulatorCore
-from emulator.faults import BAD_GATEWAY, SENDING
+from emulator.faults import BAD_GATEWAY, CODES, SENDING
 from emulator.state import ApiError, BotState
 from emulator.wire import json_response
 
@@ -84,7 +84,7 @@ async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Respo
             bot.in_flight -= 1
             bot.touch()
     if fault is not None:  # stored, and then the answer is lost
-        core.log_call(bot, canonical, params.log_chat, ApiError(int(fault[:3]), f"fault {fault}"))
+        core.log_call(bot, canonical, params.log_chat, ApiError(CODES[fault], f"fault {fault}"))
         return _lost_answer(fault)
     core.log_call(bot, canonical, params.log_chat)
     return json_response({"ok": True, "result": result})

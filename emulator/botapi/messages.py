@@ -92,11 +92,6 @@ async def send_photo(core: EmulatorCore, bot: BotState, p: Params) -> Any:
         reply_markup=inline_only(markup),
     )
     rec = MsgRecord(msg, True, "photo", raw=raw, parse_mode=parse_mode, markup=markup)
-    rec.document = {
-        "file_id": stored.file_id,
-        "filename": stored.filename,
-        "size": len(stored.data),
-    }
     return _deliver(bot, chat, rec, "photos")
 
 

@@ -88,10 +88,22 @@ async def message_status(sessions: Sessions, message_id: int) -> str:
 
 
 async def wait_status(
-    sessions: Sessions, message_id: int, wanted: str = "done", timeout: float = 60.0
+    sessions: Sessions, message_id: int, wanted: str = "done", seconds: float = 60.0
 ) -> None:
     """Until the broadcast has this status."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (status := await message_status(sessions, message_id)) != wanted:
-        assert asyncio.get_running_loop().time() < deadline, f"still {status}"
+    for _ in range(int(seconds * 10)):
+        if await message_status(sessions, message_id) == wanted:
+            return
         await asyncio.sleep(0.1)
+    raise AssertionError(
+        f"broadcast {message_id} still {await message_status(sessions, message_id)}"
+    )
+
+
+async def until_delivered(emu: Emulator, count: int, seconds: float = 30.0) -> None:
+    """Until the emulator's chats got ``count`` messages in all."""
+    for _ in range(int(seconds * 100)):
+        if sum(emu.core.delivered().values()) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"fewer than {count} messages delivered")

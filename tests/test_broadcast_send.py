@@ -25,6 +25,7 @@ from tests.broadcast_helpers import (
     open_chats,
     queue,
     statuses,
+    until_delivered,
     wait_status,
 )
 from tests.conftest import RunningBot, start_bot
@@ -61,7 +62,7 @@ async def test_statuses_blocked_not_found_language_and_opt_out(
     await add_recipients(rb.sessionmaker, chats[:30])
     await add_recipients(rb.sessionmaker, chats[30:], language="en")
     await add_recipients(rb.sessionmaker, [50_100], home_commune_code="9999")  # not in segment
-    open_chats(emu, chats[:-2] + [50_100])
+    open_chats(emu, [*chats[:-2], 50_100])
     client = EmulatorClient(emu.base_url)
     for chat in chats[:3]:
         await client.user(chat).block()
@@ -111,8 +112,7 @@ async def test_429_storm_puts_rows_back_and_nobody_gets_it_twice(
     await add_recipients(rb.sessionmaker, chats)
     open_chats(emu, chats)
     mid = await queue(rb.sessionmaker)
-    while sum(emu.core.delivered().values()) < 50:
-        await asyncio.sleep(0.01)
+    await until_delivered(emu, 50)
     emu.core.faults.storm(1.5, retry_after=1)
     await wait_status(rb.sessionmaker, mid)
     assert emu.core.faults.counts["429_storm"] >= 1
@@ -168,16 +168,14 @@ async def test_pause_resume_cancel(rb: RunningBot, emu: Emulator) -> None:
             assert await service.control(s, message, action, AUTHOR, utcnow()) == 1
             await s.commit()
 
-    while sum(emu.core.delivered().values()) < 100:
-        await asyncio.sleep(0.01)
+    await until_delivered(emu, 100)
     await act("pause")
     await asyncio.sleep(0.5)  # the batch in flight ends
     paused_at = sum(emu.core.delivered().values())
     await asyncio.sleep(1.0)
     assert sum(emu.core.delivered().values()) == paused_at < len(chats)
     await act("resume")
-    while sum(emu.core.delivered().values()) < paused_at + 100:
-        await asyncio.sleep(0.01)
+    await until_delivered(emu, paused_at + 100)
     await act("cancel")
     await asyncio.sleep(0.5)
     got = await statuses(rb.sessionmaker, mid)

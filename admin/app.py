@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.deps import LoginRequired
-from admin.routes import accounts, api, exports, pages, people
+from admin.routes import accounts, api, broadcast_api, broadcasts, exports, pages, people
 from admin.web import render
 from bot.config import Settings
 from bot.reporting import labels
@@ -81,7 +81,7 @@ def create_app(settings: Settings, sessionmaker: async_sessionmaker[AsyncSession
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, exports, accounts, api):
+    for module in (pages, people, exports, broadcasts, accounts, api, broadcast_api):
         app.include_router(module.router)
     _warm_labels()
     return app

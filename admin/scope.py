@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "callbacks": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "callbacks.edit": frozenset({"admin", "commune", "counsellor"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),
+    "broadcasts": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "audit": frozenset({"admin"}),
     "accounts": frozenset({"admin"}),
 }

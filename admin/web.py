@@ -23,6 +23,7 @@ NAV = (
     ("people", "/people", "People"),
     ("callbacks", "/callbacks", "Call-backs"),
     ("exports", "/exports", "Exports"),
+    ("broadcasts", "/broadcasts", "Broadcasts"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

@@ -23,7 +23,8 @@ ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     # action: (new status, statuses it may come from)
     "pause": ("paused", ("scheduled", "sending")),
     "resume": ("sending", ("paused",)),
-    "cancel": ("cancelled", ("scheduled", "sending", "paused")),
+    "cancel": ("cancelled", ("draft", "scheduled", "sending", "paused")),
+    "confirm": ("scheduled", ("draft",)),  # the second step above CONFIRM_ABOVE recipients
 }
 
 
@@ -44,9 +45,16 @@ async def count_recipients(session: AsyncSession, segment: segments.Segment, aut
 
 
 async def create(
-    session: AsyncSession, draft: Draft, author: Author, now: datetime, recipients: int
+    session: AsyncSession,
+    draft: Draft,
+    author: Author,
+    now: datetime,
+    recipients: int,
+    *,
+    confirmed: bool = True,
 ) -> OutboxMessage:
-    """Queue a broadcast (sent from ``draft.send_at``, or now); the caller commits."""
+    """Queue a broadcast (sent from ``draft.send_at``, or now), or keep it as a draft waiting
+    for the author's second confirmation (``confirmed=False``); the caller commits."""
     media = draft.media
     message = OutboxMessage(
         created_by=author.actor,
@@ -59,7 +67,7 @@ async def create(
         media_data=media.data if media else None,
         segment=draft.segment.to_json(),
         scope_communes=author.scope,
-        status="scheduled",
+        status="scheduled" if confirmed else "draft",
         send_at=draft.send_at or now,
         recipients=recipients,
     )
@@ -75,10 +83,21 @@ async def create(
             "segment": message.segment,
             "send_at": message.send_at.isoformat(),
             "media": message.media_kind,
+            "status": message.status,
         },
         ip=author.ip,
     )
     return message
+
+
+def segment_of(message: OutboxMessage) -> segments.Segment:
+    """The segment a message was written for."""
+    return segments.Segment.from_json(message.segment)
+
+
+async def recount(session: AsyncSession, message: OutboxMessage) -> int:
+    """How many people the message's segment reaches now, within its author's communes."""
+    return await segments.count(session, segment_of(message), message.scope_communes)
 
 
 async def visible(session: AsyncSession, message_id: int, author: Author) -> OutboxMessage | None:

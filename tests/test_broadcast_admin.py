@@ -140,3 +140,60 @@ async def test_rest_api_sends_follows_and_controls(env: AdminEnv) -> None:
     assert (await other.get(f"/api/broadcasts/{mid}")).status_code == 404  # not theirs
     viewer = env.client(Authorization=f"Bearer {await env.token('watcher', 'viewer')}")
     assert (await viewer.get("/api/broadcasts")).status_code == 403
+
+
+def test_cli_send_and_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``xuatngu broadcast send`` queues for the running bot; ``report`` follows it."""
+    import asyncio
+    import json
+
+    from typer.testing import CliRunner
+
+    from bot.cli.broadcast import broadcast_app
+    from bot.config import get_settings
+    from storage.db import create_engine, create_sessionmaker
+    from storage.migrate import upgrade_async
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+
+    async def setup() -> None:
+        engine = create_engine(url)
+        await upgrade_async(engine)
+        sessions = create_sessionmaker(engine)
+        await add_recipients(sessions, range(80_000, 80_010))
+        await add_recipients(sessions, range(80_100, 80_103), branch="police")
+        await engine.dispose()
+
+    asyncio.run(setup())
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    text = tmp_path / "tin.html"
+    text.write_text("Ngày hội việc làm <b>thứ Bảy</b>", encoding="utf-8")
+    runner = CliRunner()
+    try:
+        bad = runner.invoke(
+            broadcast_app, ["send", "--text-file", str(text), "--segment", "force=navy"]
+        )
+        assert bad.exit_code == 2 and "navy" in bad.output
+        ok = runner.invoke(
+            broadcast_app,
+            [
+                "send",
+                "--text-file",
+                str(text),
+                "--segment",
+                "force=police",
+                "--at",
+                "2099-01-01T08:00",
+            ],
+        )
+        assert ok.exit_code == 0 and "queued for 3 recipients" in ok.output, ok.output
+        mid = ok.output.split()[1]
+        report = runner.invoke(broadcast_app, ["report", mid, "--json"])
+        assert report.exit_code == 0
+        data = json.loads(report.output)
+        assert data["status"] == "scheduled" and data["recipients"] == 3
+        cancelled = runner.invoke(broadcast_app, ["cancel", mid])
+        assert cancelled.exit_code == 0 and "cancelled" in cancelled.output
+    finally:
+        get_settings.cache_clear()

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.broadcasts.runner import run_outbox
 from bot.config import Settings
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
-from bot.sending import Sender
+from bot.sending import Sender, in_flight_for
 from bot.timeline import run_scheduler
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from handlers.polling import UpdateInbox, poll
@@ -202,7 +202,8 @@ class BotApp:
 
     def _make_sender(self) -> Sender:
         assert self.bot is not None
-        return Sender(self.bot, global_rate=self.settings.send_rate)
+        rate = self.settings.send_rate
+        return Sender(self.bot, global_rate=rate, in_flight=in_flight_for(rate))
 
     def _start_scheduler(self, sender: Sender) -> None:
         self.tasks.append(

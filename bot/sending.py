@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -63,7 +64,13 @@ class SendResult:
 
 
 NOT_SENT = SendResult(ok=False, error="cancelled before the call", status="cancelled")
-IN_FLIGHT = 5  # Bot API calls at once: enough for 25/s at Telegram's ~0.2 s round trip
+IN_FLIGHT = 5
+
+
+def in_flight_for(rate: float) -> int:
+    """Calls at once that keep ``rate`` messages/s going with a slow 0.4 s round trip (10 at
+    25/s): a few, so a crash leaves few sends of unknown result."""
+    return max(IN_FLIGHT, math.ceil(rate * 0.4))
 
 
 def _error_result(exc: Exception) -> SendResult:

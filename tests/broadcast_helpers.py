@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,14 @@ from tests.conftest import TEST_TOKEN
 
 Sessions = async_sessionmaker[AsyncSession]
 AUTHOR = service.Author(actor="user:tester", scope=None, sees_all=True)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def daytime() -> dict[str, str]:
+    """Quiet hours that do not hold the test's broadcasts (the night is two hours away)."""
+    local = utcnow().astimezone(TZ)
+    start, end = local + timedelta(hours=2), local + timedelta(hours=3)
+    return {"quiet_start": start.strftime("%H:%M"), "quiet_end": end.strftime("%H:%M")}
 
 
 async def add_recipients(sessions: Sessions, chat_ids: Sequence[int], **fields: Any) -> None:

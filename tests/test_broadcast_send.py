@@ -22,6 +22,7 @@ from storage.segments import Segment
 from tests.broadcast_helpers import (
     AUTHOR,
     add_recipients,
+    daytime,
     open_chats,
     queue,
     statuses,
@@ -45,7 +46,7 @@ async def emu() -> AsyncIterator[Emulator]:
 @pytest.fixture
 async def rb(any_db_url: str, emu: Emulator) -> AsyncIterator[RunningBot]:
     """The bot with its outbox sender at 150 messages/s."""
-    bot = await start_bot(any_db_url, emu.base_url, send_rate=150)
+    bot = await start_bot(any_db_url, emu.base_url, send_rate=150, **daytime())
     try:
         yield bot
     finally:

@@ -97,10 +97,10 @@ class Runner:
                 await outbox.set_recipients(session, message.id, filled)
                 log.info("broadcast %s started: %s recipients", message.id, filled)
             await session.commit()
-            message = await outbox.next_sending(session)
-            if message is None:
+            sending = await outbox.next_sending(session)
+            if sending is None:
                 return False
-            return await self._send_batch(session, message, now)
+            return await self._send_batch(session, sending, now)
 
     async def _send_batch(
         self, session: AsyncSession, message: OutboxMessage, now: datetime

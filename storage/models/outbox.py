@@ -15,7 +15,8 @@ from storage.models.base import Base, JsonType, UtcDateTime, utcnow
 class OutboxMessage(Base):
     """One message to many people: texts per language, optional photo or document, the segment.
 
-    status: draft (waits for the author's second confirmation) → scheduled (waits for ``send_at``) → sending (rows filled from the segment, being
+    status: draft (waits for the author's second confirmation) → scheduled (waits for
+            ``send_at``) → sending (rows filled from the segment, being
             sent; held during quiet hours) ⇄ paused → done; or cancelled at any point.
     ``scope_communes``: the communes the author may reach (None: the whole province).
     """

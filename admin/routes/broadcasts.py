@@ -23,6 +23,7 @@ from admin.tg_preview import render as phone
 from admin.web import lang_of, render
 from bot.broadcasts import service
 from bot.broadcasts.compose import CONFIRM_ABOVE, DraftError, Problem, needs_confirmation
+from bot.i18n import ADMIN_DOMAIN, translator
 from bot.reporting import labels
 from storage import outbox
 from storage.audit import audit
@@ -81,10 +82,12 @@ async def new_page(request: Request, user: Viewer) -> Response:
 
 
 def _problem_texts(request: Request, problems: list[Problem]) -> list[str]:
-    from bot.i18n import ADMIN_DOMAIN, translator
-
     _ = translator(lang_of(request), ADMIN_DOMAIN)
-    return [_(text, **fields) if fields else _(text) for text, fields in problems]
+    texts = []
+    for text, fields in problems:  # field names ("Vietnamese text") are translated too
+        named = {k: _(v) if isinstance(v, str) else v for k, v in fields.items()}
+        texts.append(_(text, **named) if named else _(text))
+    return texts
 
 
 @router.post("/broadcasts/new")

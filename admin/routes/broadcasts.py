@@ -23,6 +23,7 @@ from admin.tg_preview import render as phone
 from admin.web import lang_of, render
 from bot.broadcasts import service
 from bot.broadcasts.compose import CONFIRM_ABOVE, DraftError, Problem, needs_confirmation
+from bot.broadcasts.message import STOP_LABEL
 from bot.i18n import ADMIN_DOMAIN, translator
 from bot.reporting import labels
 from storage import outbox
@@ -35,6 +36,11 @@ Viewer = Annotated[Principal, Depends(allowed("broadcasts"))]
 Poster = Annotated[Principal, Depends(allowed_post("broadcasts"))]
 MessageId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ACTIONS = ("pause", "resume", "cancel", "resend_unknown", "confirm")
+
+
+def _stop_labels() -> dict[str, str]:
+    """The opt-out button as the phone shows it, per language."""
+    return {lang: translator(lang)(STOP_LABEL) for lang in ("vi", "en")}
 
 
 def _form_page(request: Request, user: Principal, status: int = 200, **ctx: Any) -> Response:
@@ -57,6 +63,7 @@ def _form_page(request: Request, user: Principal, status: int = 200, **ctx: Any)
         forces=force_choices(lang),
         answers=answer_choices(lang),
         confirm_above=CONFIRM_ABOVE,
+        stop_labels=_stop_labels(),
         **{**defaults, **ctx},
     )
 
@@ -166,6 +173,7 @@ async def report_page(request: Request, db: Db, user: Viewer, message_id: Messag
         preview_vi=phone(message.text_vi),
         preview_en=phone(message.text_en) if message.text_en else None,
         confirm_above=CONFIRM_ABOVE,
+        stop_labels=_stop_labels(),
     )
 
 

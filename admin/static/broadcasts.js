@@ -46,7 +46,7 @@
       document.querySelectorAll("#r-counts tr[data-status]").forEach(function (tr) {
         tr.cells[1].textContent = counts[tr.dataset.status] || 0;
       });
-      if (["done", "cancelled"].includes(r.status)) { window.location.reload(); return; }
+      if (r.status !== report.dataset.status) { window.location.reload(); return; }
       setTimeout(tick, 2000);
     };
     setTimeout(tick, 2000);

@@ -188,8 +188,9 @@ async def report(
     opt_outs = await outbox.opt_out_count(session, message.id)
     rate = 0.0
     if message.started_at is not None:
-        since = max(message.started_at, now - RATE_WINDOW)
-        elapsed = (now - since).total_seconds()
+        until = message.finished_at or now  # a finished broadcast: its last half minute
+        since = max(message.started_at, until - RATE_WINDOW)
+        elapsed = (until - since).total_seconds()
         if elapsed >= 1:
             rate = await outbox.sent_since(session, message.id, since) / elapsed
     waiting = counts.get("pending", 0) + counts.get("claimed", 0) + counts.get("sending", 0)

@@ -7,6 +7,8 @@ can be tested against what Telegram does on a bad day.
   ``garbage_after`` (stored, then a 200 whose body is not JSON).
 - a 429 storm: until ``storm_until`` (monotonic time) every send is answered 429 with
   ``storm_retry_after``.
+- ``chats``: only sends to these chats fail (None: any chat), e.g. a broadcast's recipients
+  while a benchmark times the replies of someone else.
 
 Rate limits (``limits.py``) apply as well; faults are checked first.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 # each kind and the HTTP status of its answer
@@ -33,6 +36,7 @@ class Faults:
     seed: int | None = None
     storm_until: float = 0.0
     storm_retry_after: int = 1
+    chats: Container[int] | None = None
     counts: dict[str, int] = field(default_factory=dict)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -51,8 +55,10 @@ class Faults:
         """retry_after while a storm lasts, else None."""
         return self.storm_retry_after if time.monotonic() < self.storm_until else None
 
-    def pick(self) -> str | None:
-        """The fault of this call, or None (the call goes through)."""
+    def pick(self, chat_id: int | None) -> str | None:
+        """The fault of this call to ``chat_id``, or None (the call goes through)."""
+        if self.chats is not None and chat_id not in self.chats:
+            return None
         if self.rate <= 0 or self._rng.random() >= self.rate:
             return None
         kind = self._rng.choice(self.kinds)

@@ -72,7 +72,7 @@ async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Respo
     try:
         params = await Params.read(request)
         if name in SENDING:
-            fault = _fault_before(core)
+            fault = _fault_before(core, params)
         result = await fn(core, bot, params)
     except ApiError as err:
         core.log_call(bot, canonical, params.log_chat, err)
@@ -90,13 +90,14 @@ async def handle_bot_call(core: EmulatorCore, request: web.Request) -> web.Respo
     return json_response({"ok": True, "result": result})
 
 
-def _fault_before(core: EmulatorCore) -> str | None:
+def _fault_before(core: EmulatorCore, params: Params) -> str | None:
     """A 429 storm or a fault before storing raises; a fault after storing is returned."""
     retry_after = core.faults.storming()
     if retry_after is not None:
         core.faults.counts["429_storm"] = core.faults.counts.get("429_storm", 0) + 1
         raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
-    fault = core.faults.pick()
+    raw = str(params.values.get("chat_id", ""))
+    fault = core.faults.pick(int(raw) if raw.lstrip("-").isdigit() else None)
     if fault == "502_before":
         raise ApiError(502, "Bad Gateway")
     return fault

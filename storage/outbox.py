@@ -229,6 +229,12 @@ async def last_message_sent_to(session: AsyncSession, person_id: int) -> int | N
     )
 
 
+async def message_exists(session: AsyncSession, message_id: int) -> bool:
+    """Whether the outbox has this message."""
+    found = await session.scalar(select(OutboxMessage.id).where(OutboxMessage.id == message_id))
+    return found is not None
+
+
 async def add_opt_out(
     session: AsyncSession, person_id: int, message_id: int | None, now: datetime
 ) -> None:

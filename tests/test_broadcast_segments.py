@@ -19,12 +19,14 @@ from aiogram.exceptions import (
 from aiogram.methods import SendMessage
 from sqlalchemy import func, select
 
+from bot.broadcasts import optout
 from bot.broadcasts.compose import DraftError, parse_segment
 from bot.sending import Sender
 from storage import outbox
 from storage.db import create_sessionmaker
+from storage.models import Person
 from storage.models.base import utcnow
-from storage.models.outbox import OutboxMessage, OutboxRow
+from storage.models.outbox import BroadcastOptOut, OutboxMessage, OutboxRow
 from storage.segments import Segment, count, fill_outbox
 from tests.factories import make_person
 from tests.test_timeline_sending import StubBot, VirtualTime
@@ -99,6 +101,18 @@ async def test_outbox_filled_once(people: Any) -> None:
         assert rows == 5
         people_in = set(await s.scalars(select(OutboxRow.person_id)))
     assert not people_in & {ids["erased"], ids["blocked"], ids["opted_out"]}
+
+
+async def test_opt_out_from_a_forged_button_still_counts(people: Any) -> None:
+    sessions, ids = people
+    async with sessions() as s:
+        person = await s.get(Person, ids["english"])
+        assert person is not None
+        await optout.opt_out(s, person, 987_654)
+        await s.commit()
+        stored = await s.get(BroadcastOptOut, person.id)
+        assert stored is not None and stored.message_id is None
+        assert await optout.resubscribe(s, person) and not await optout.resubscribe(s, person)
 
 
 def test_segment_values_are_checked() -> None:

@@ -18,6 +18,8 @@ async def opt_out(session: AsyncSession, person: Person, message_id: int | None 
     pressed (for ``/stop``: the last one they got), counted in its report."""
     if message_id is None:
         message_id = await outbox.last_message_sent_to(session, person.id)
+    elif not await outbox.message_exists(session, message_id):
+        message_id = None  # an old or forged button: the opt-out still counts
     await outbox.add_opt_out(session, person.id, message_id, utcnow())
 
 

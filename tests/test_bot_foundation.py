@@ -55,7 +55,16 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
     vi = {c["command"]: c["description"] for c in by_lang["vi"]}
     en = {c["command"]: c["description"] for c in by_lang["en"]}
     assert vi["delete_me"] == "Xoá dữ liệu của tôi" and en["delete_me"] == "Delete my data"
-    assert set(vi) == {"start", "survey", "reminders", "language", "privacy", "delete_me", "help"}
+    assert set(vi) == {
+        "start",
+        "survey",
+        "reminders",
+        "stop",
+        "language",
+        "privacy",
+        "delete_me",
+        "help",
+    }
 
 
 async def test_restart_mid_conversation_keeps_state_and_answers(running_bot: RunningBot) -> None:

@@ -16,7 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admin.deps import LoginRequired, Refused, no_nul_bytes
-from admin.routes import accounts, api, exports, pages, people, questions
+from admin.routes import (
+    accounts,
+    api,
+    broadcast_api,
+    broadcasts,
+    exports,
+    pages,
+    people,
+    questions,
+)
 from admin.web import render
 from bot.config import Settings
 from bot.people import Conversations
@@ -108,7 +117,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, questions, exports, accounts, api):
+    for module in (pages, people, questions, exports, broadcasts, accounts, api, broadcast_api):
         app.include_router(module.router)
     _warm_labels()
     return app

@@ -21,6 +21,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "questions": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "questions.reply": frozenset({"admin", "commune", "counsellor"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),
+    "broadcasts": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "audit": frozenset({"admin"}),
     "accounts": frozenset({"admin"}),
 }

@@ -26,6 +26,7 @@ NAV = (
     ("callbacks", "/callbacks", "Call-backs"),
     ("questions", "/questions", "Questions"),
     ("exports", "/exports", "Exports"),
+    ("broadcasts", "/broadcasts", "Broadcasts"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

@@ -28,11 +28,12 @@ from aiogram.types import BotCommand, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.broadcasts.runner import run_outbox
 from bot.config import Settings, SettingsError
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.people import Conversations
 from bot.retention import run_retention
-from bot.sending import Sender
+from bot.sending import Sender, in_flight_for
 from bot.timeline import run_scheduler
 from handlers import COMMANDS
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -109,6 +110,7 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         "survey": N_("Khảo sát nghề"),
         "ask": N_("Hỏi cán bộ"),
         "reminders": N_("Bật/tắt lời nhắc"),
+        "stop": N_("Không nhận thông báo chung nữa"),
         "language": N_("Đổi ngôn ngữ"),
         "privacy": N_("Dữ liệu của bạn"),
         "delete_me": N_("Xoá dữ liệu của tôi"),
@@ -136,11 +138,12 @@ def check_content() -> None:
 
 @dataclass
 class BotApp:
-    """Everything one bot process runs: polling, scheduler, admin server, demo emulator."""
+    """Everything one bot process runs: polling, scheduler, outbox, admin server, demo emulator."""
 
     settings: Settings
     with_admin: bool = True
     with_scheduler: bool = True
+    with_outbox: bool = True
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # the admin backend and the scheduler hold connections while streaming or sending,
@@ -200,6 +203,8 @@ class BotApp:
             return
         if self.with_scheduler:
             self._start_scheduler(sender, conversations)
+        if self.with_outbox:
+            self._start_outbox(sender)
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
@@ -256,7 +261,8 @@ class BotApp:
 
     def _make_sender(self) -> Sender:
         assert self.bot is not None
-        return Sender(self.bot)
+        rate = self.settings.send_rate
+        return Sender(self.bot, global_rate=rate, in_flight=in_flight_for(rate))
 
     def _start_scheduler(self, sender: Sender, conversations: Conversations) -> None:
         self.tasks.append(
@@ -271,6 +277,13 @@ class BotApp:
                     self._side(), self.settings.tz, self._stop, conversations=conversations
                 ),
                 name="retention",
+            )
+        )
+
+    def _start_outbox(self, sender: Sender) -> None:
+        self.tasks.append(
+            asyncio.create_task(
+                run_outbox(self._side(), sender, self.settings, self._stop), name="outbox"
             )
         )
 

@@ -58,6 +58,15 @@ class Settings(BaseSettings):
     )
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
+    send_rate: float = Field(
+        default=25.0,
+        gt=0,
+        le=1000,
+        description=(
+            "unprompted messages (reminders, broadcasts) per second at most; Telegram allows "
+            "about 30, so keep it below that against Telegram"
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     counsellor_chat_id: int | None = Field(
         default=None,

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import re
 from collections.abc import Callable
@@ -84,6 +85,11 @@ def html_problems(text: str, tags: frozenset[str] = TELEGRAM_TAGS) -> list[tuple
         if "<" in _TAG.sub("", line_text):
             problems.append((number, "a bare '<' must be written &lt;"))
     return problems
+
+
+def visible_text(text: str) -> str:
+    """What the phone shows of a Telegram HTML text: tags dropped, entities decoded."""
+    return html.unescape(_TAG.sub("", text))
 
 
 def check_all() -> list[ContentProblem]:

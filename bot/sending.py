@@ -1,18 +1,27 @@
-"""The one sender every outgoing bulk message goes through (scheduler and broadcasts).
+"""The one sender every unprompted message goes through (reminders and the outbox).
 
-It keeps Telegram's limits for the whole process: a global token bucket (~25 messages/s) and a
-bucket per chat (~1 message/s). A 429 answer pauses *every* send for ``retry_after`` seconds and
-the message is retried; a 403 (the person blocked the bot) is reported through ``on_blocked``.
+It keeps Telegram's limits for the whole process: a global token bucket (``SEND_RATE``, 25
+messages/s by default), a bucket per chat (1 message/s) and a few calls in flight at most.
+Replies to people talking to the bot do not go through it, so a broadcast never delays them.
+A 429 answer pauses *every* send for ``retry_after`` seconds; a 403 (the person blocked the bot)
+is reported through ``on_blocked``.
 
-A caller that must know whether a message may have gone out (the scheduler) passes
-``before_call``: it is awaited once the limits let the message go, right before the first Bot API
-call, and returning False cancels the send (nothing is sent).
+Every answer is classified (:class:`SendResult` ``status``): ``sent``; ``blocked`` (403);
+``not_found`` (400 chat not found); ``failed`` (another 4xx: never delivered); ``unknown``
+(timeout, 5xx, an answer that cannot be decoded: the message may have arrived); ``retry`` (429).
+
+A caller that must know whether a message may have gone out (the journal of
+``bot/delivery.py``) passes ``before_call``: it is awaited once the limits let the message go,
+right before the Bot API call, and returning False cancels the send (nothing is sent). Such a
+caller makes one call per ``before_call`` and gets a 429 back as ``retry`` (after the pause was
+set) to put its row back; without ``before_call`` a 429 is retried here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,9 +29,13 @@ from typing import Any, Protocol
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
+    TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramRetryAfter,
+    TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
 
@@ -36,15 +49,42 @@ BeforeCall = Callable[[], Awaitable[bool]]
 
 @dataclass(frozen=True)
 class SendResult:
-    """What happened to one message: sent, refused because blocked, or failed."""
+    """What happened to one message (``status``, see the module docstring)."""
 
     ok: bool
     message_id: int | None = None
     blocked: bool = False
     error: str | None = None
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:  # results built by hand (tests) say only ok/blocked
+            status = "sent" if self.ok else "blocked" if self.blocked else "failed"
+            object.__setattr__(self, "status", status)
 
 
-NOT_SENT = SendResult(ok=False, error="cancelled before the call")
+NOT_SENT = SendResult(ok=False, error="cancelled before the call", status="cancelled")
+IN_FLIGHT = 5
+
+
+def in_flight_for(rate: float) -> int:
+    """Calls at once that keep ``rate`` messages/s going with a slow 0.4 s round trip (10 at
+    25/s): a few, so a crash leaves few sends of unknown result."""
+    return max(IN_FLIGHT, math.ceil(rate * 0.4))
+
+
+def _error_result(exc: Exception) -> SendResult:
+    """The status of a failed call: only a definite refusal says the message did not arrive."""
+    text = f"{type(exc).__name__}: {getattr(exc, 'message', exc)}"[:64]
+    if isinstance(exc, TelegramForbiddenError):
+        return SendResult(ok=False, blocked=True, error=text, status="blocked")
+    if isinstance(exc, TelegramBadRequest) and "chat not found" in exc.message.lower():
+        return SendResult(ok=False, error=text, status="not_found")
+    if isinstance(exc, (TelegramServerError, TelegramNetworkError, ClientDecodeError)):
+        return SendResult(ok=False, error=text, status="unknown")
+    if isinstance(exc, TelegramAPIError) and type(exc) is not TelegramAPIError:
+        return SendResult(ok=False, error=text, status="failed")  # a 4xx: refused
+    return SendResult(ok=False, error=text, status="unknown")  # an unclassified answer
 
 
 class SenderProtocol(Protocol):
@@ -96,6 +136,7 @@ class Sender:
         per_chat_burst: float = 1.0,
         on_blocked: BlockedCallback | None = None,
         max_retries: int = 3,
+        in_flight: int = IN_FLIGHT,
         parse_mode: str = "HTML",
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -111,6 +152,7 @@ class Sender:
         self._per_chat_burst = per_chat_burst
         self._chats: dict[int, TokenBucket] = {}
         self._paused_until = 0.0
+        self._in_flight = asyncio.Semaphore(in_flight)
         self.pauses = 0  # how many 429 answers paused the sender (for logs and tests)
 
     def _chat_bucket(self, chat_id: int) -> TokenBucket:
@@ -152,25 +194,31 @@ class Sender:
         *,
         before_call: BeforeCall | None = None,
     ) -> SendResult:
-        """Run one Bot API call for ``chat_id`` under the limits (broadcasts of any kind)."""
-        for attempt in range(self.max_retries + 1):
-            await self.wait_turn(chat_id)
-            if attempt == 0 and before_call is not None and not await before_call():
-                return NOT_SENT
-            try:
-                message = await call()
-            except TelegramRetryAfter as exc:
-                log.warning("429 from Telegram: every sender waits %ss", exc.retry_after)
-                self.pause(float(exc.retry_after))
-                continue
-            except TelegramForbiddenError as exc:
-                if self.on_blocked is not None:
-                    await self.on_blocked(chat_id)
-                return SendResult(ok=False, blocked=True, error=exc.message[:64])
-            except TelegramAPIError as exc:  # includes network errors: not retried (at most once)
-                return SendResult(ok=False, error=f"{type(exc).__name__}: {exc.message}"[:64])
-            return SendResult(ok=True, message_id=getattr(message, "message_id", None))
-        return SendResult(ok=False, error="too many 429 answers")
+        """Run one Bot API call for ``chat_id`` under the limits (any kind of message)."""
+        for _ in range(self.max_retries + 1):
+            async with self._in_flight:
+                await self.wait_turn(chat_id)
+                if before_call is not None and not await before_call():
+                    return NOT_SENT
+                result = await self._call(chat_id, call)
+            if result.status != "retry" or before_call is not None:
+                return result
+        return SendResult(ok=False, error="too many 429 answers", status="failed")
+
+    async def _call(self, chat_id: int, call: Callable[[], Awaitable[Any]]) -> SendResult:
+        """One call and its classified answer."""
+        try:
+            message = await call()
+        except TelegramRetryAfter as exc:
+            log.warning("429 from Telegram: every sender waits %ss", exc.retry_after)
+            self.pause(float(exc.retry_after))
+            return SendResult(ok=False, error="429", status="retry")
+        except (TelegramAPIError, ClientDecodeError) as exc:  # network errors included
+            result = _error_result(exc)
+            if result.blocked and self.on_blocked is not None:
+                await self.on_blocked(chat_id)
+            return result
+        return SendResult(ok=True, message_id=getattr(message, "message_id", None), status="sent")
 
     async def send_text(
         self,

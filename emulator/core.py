@@ -7,6 +7,7 @@ import time
 from collections import Counter, deque
 from typing import Any
 
+from emulator.faults import Faults
 from emulator.limits import RateLimits
 from emulator.state import JSON, BotState, ChatState, MsgRecord, StoredFile, UserInfo
 
@@ -33,6 +34,7 @@ class EmulatorCore:
         log_limit: int = 100_000,
     ) -> None:
         self.limits = limits if limits is not None else RateLimits()
+        self.faults = Faults()
         self.default_token = default_token
         self.long_poll_max = long_poll_max
         self.update_ids = itertools.count(1)
@@ -123,6 +125,15 @@ class EmulatorCore:
             self.error_counts[str(error.code)] += 1
         self.calls.append(entry)
 
+    def delivered(self) -> Counter[int]:
+        """Messages each chat received from the bots (what the user saw, whatever the bot was
+        answered)."""
+        counts: Counter[int] = Counter()
+        for bot in self.bots.values():
+            for chat in bot.chats.values():
+                counts[chat.chat_id] += sum(rec.from_bot for rec in chat.messages.values())
+        return counts
+
     # ---- whole emulator ---------------------------------------------------------------
 
     def wake_all(self, close_chats: bool = False) -> None:
@@ -144,6 +155,7 @@ class EmulatorCore:
         self.calls.clear()
         self.call_counts.clear()
         self.error_counts.clear()
+        self.faults = Faults()
 
     def stats(self) -> JSON:
         """Counters for benchmarks."""
@@ -160,6 +172,7 @@ class EmulatorCore:
             "errors": dict(self.error_counts),
             "totals": dict(totals),
             "rate_limits": self.limits.enabled,
+            "faults": dict(self.faults.counts),
         }
 
 

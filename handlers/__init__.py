@@ -16,12 +16,22 @@ from __future__ import annotations
 from aiogram import Router
 
 # the bot's commands, in the order of its command menu
-COMMANDS = ("start", "survey", "ask", "reminders", "language", "privacy", "delete_me", "help")
+COMMANDS = (
+    "start",
+    "survey",
+    "ask",
+    "reminders",
+    "stop",
+    "language",
+    "privacy",
+    "delete_me",
+    "help",
+)
 
 
 def get_routers() -> list[Router]:
     """All routers in dispatch order; the fallback router must stay last."""
-    from handlers import ask, common, errors, fallback, groups, reminders, survey
+    from handlers import ask, broadcasts, common, errors, fallback, groups, reminders, survey
     from handlers.filters import private_button, private_message
 
     private = Router(name="private")
@@ -31,6 +41,7 @@ def get_routers() -> list[Router]:
         common.create_router(),
         reminders.create_router(),
         ask.create_router(),
+        broadcasts.create_router(),
         survey.create_router(),
         fallback.create_router(),  # must be last: it takes whatever no other router took
     )

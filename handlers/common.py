@@ -11,17 +11,24 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import people
+from handlers.broadcasts import resubscribe_on_start
 from handlers.callbacks import EraseCb, LangCb
 from handlers.keyboards import ask_keyboard, erase_keyboard, language_keyboard, start_keyboard
 from storage.models import Person
 
 
 async def command_start_handler(
-    message: Message, command: CommandObject, person: Person, state: FSMContext
+    message: Message,
+    command: CommandObject,
+    person: Person,
+    state: FSMContext,
+    session: AsyncSession,
 ) -> None:
-    """Greet, record the deep-link source, and offer the survey."""
+    """Greet, record the deep-link source, and offer the survey; subscribe to broadcasts
+    again."""
     if people.record_source(person, command.args) and not people.is_stored(person):
         await state.update_data(people.remembered(person))  # kept if they consent
+    await resubscribe_on_start(message, session, person)
     done = person.survey_completed_at is not None
     await message.answer(
         _(

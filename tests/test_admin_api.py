@@ -127,6 +127,10 @@ async def test_openapi_document_lists_only_the_api(env: AdminEnv) -> None:
         "/api/people/{person_id}",
         "/api/people/{person_id}/outcomes",
         "/api/kpis",
+        "/api/broadcasts",
+        "/api/broadcasts/{message_id}",
+        "/api/broadcasts/{message_id}/failures",
+        "/api/broadcasts/{message_id}/{action}",
     }
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
 
@@ -175,5 +179,7 @@ def test_schemathesis_finds_no_server_error(tmp_path: Path) -> None:
         finally:
             checked += 1
     asyncio.run(holder["cm"].__aexit__(None, None, None))  # type: ignore[attr-defined]
-    assert checked == 6  # operations, not paths: a person has GET, PATCH and DELETE
+    # operations: people, person GET/PATCH/DELETE, outcomes, KPIs;
+    # broadcasts: send, list, report, failures, control
+    assert checked == 11
     assert 200 in statuses  # the token worked: real answers, not only refusals

@@ -117,9 +117,9 @@ async def log_in(http: httpx.AsyncClient) -> None:
     assert resp.headers["location"] == "/"
 
 
-def get_paths(person_id: int) -> list[str]:
+def get_paths(person_id: int, message_id: int) -> list[str]:
     """Every GET route of the admin app, path parameters filled in with real values."""
-    values = {"person_id": str(person_id), "code": "vi"}
+    values = {"person_id": str(person_id), "code": "vi", "message_id": str(message_id)}
     app = create_app(load_settings(), async_sessionmaker())
     paths = []
     for route in iter_route_contexts(app.routes):
@@ -218,7 +218,11 @@ async def test_every_page_while_the_bot_writes_then_one_sigterm_stops_it(
         ]
         soldiers = [asyncio.create_task(soldier(emu, 5000 + i)) for i in range(USERS)]
         try:
-            paths = get_paths(await first_person(api))
+            person_id = await first_person(api)
+            later = {"text_vi": "Hẹn sau", "send_at": "2099-01-01T08:00"}  # never sent here
+            broadcast = await api.post("/api/broadcasts", json=later)
+            assert broadcast.status_code == 201, broadcast.text
+            paths = get_paths(person_id, broadcast.json()["id"])
             for http in officers:
                 await log_in(http)
             while True:  # rounds of every page until the soldiers are done

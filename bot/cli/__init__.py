@@ -70,6 +70,7 @@ def content_check() -> None:
 def _mount() -> None:
     """Sub-commands of the feature modules."""
     from bot.cli.admin import admin_app
+    from bot.cli.broadcast import broadcast_app
     from bot.cli.export import export_app
     from bot.cli.matching import communes_app, trades_app
     from bot.cli.timeline import report_app, scheduler_app
@@ -80,6 +81,7 @@ def _mount() -> None:
     app.add_typer(admin_app, name="admin", help="Admin backend and accounts.")
     app.add_typer(scheduler_app, name="scheduler", help="Reminder scheduler.")
     app.add_typer(report_app, name="report", help="Reports.")
+    app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to a segment of people.")
 
 
 _mount()

@@ -35,11 +35,11 @@ from sqlalchemy.orm import aliased
 
 from bot.reporting import labels
 from bot.timeline.dates import add_months
-from storage.models import Answer, Person, SurveyResponse, TradePreference
+from storage.models import Person
 from storage.models.base import UtcDateTime
 from storage.models.timeline import Outcome
+from storage.segments import registered_for_training
 
-TRAINING_LEVEL_QUESTION = "training_level"
 TRAINING_STATUSES: tuple[str, ...] = ("in_training", "finished_training")
 WORK_STATUSES: tuple[str, ...] = ("employed_in_trade", "employed_other", "self_employed", "abroad")
 
@@ -178,15 +178,9 @@ def _cohort_conditions(
 
 
 def _registered() -> ColumnElement[bool]:
-    """Completed survey, at least one trade chosen, and the training level answered."""
-    has_trade = exists().where(TradePreference.person_id == Person.id)
-    has_level = exists().where(
-        SurveyResponse.person_id == Person.id,
-        SurveyResponse.completed_at.is_not(None),
-        Answer.response_id == SurveyResponse.id,
-        Answer.question_id == TRAINING_LEVEL_QUESTION,
-    )
-    return and_(Person.survey_completed_at.is_not(None), has_trade, has_level)
+    """Completed survey, at least one trade chosen, and the training level answered (the rule
+    lives with the broadcast segments, which filter on it too)."""
+    return registered_for_training()
 
 
 def _trained() -> ColumnElement[bool]:

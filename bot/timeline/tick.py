@@ -11,7 +11,8 @@ Delivery is *at most once*, and a crash loses only the sends that were in flight
 After a crash, claims older than ``claim_timeout`` go back to 'pending' (never attempted: sent
 by a later pass), while 'sending' rows become 'unknown' (the message may or may not have gone
 out) and are never retried. Releasing a claim clears its token, so a slow pass whose claim was
-released cannot mark, and send, the row again.
+released cannot mark, and send, the row again. Steps 2 and 3 and the recovery are the state
+machine every unprompted send shares (``bot/delivery.py``, ``storage/delivery.py``).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings, get_settings
-from bot.sending import SenderProtocol, SendResult
+from bot.delivery import Journal, send_journaled
+from bot.sending import SenderProtocol
 from bot.timeline.dates import as_utc, is_quiet, parse_clock
 from bot.timeline.render import entry_keyboard, language_of, render_text
 from bot.timeline.rows import backfill_if_changed
 from bot.timeline.schedule import Reminder, Schedule, get_schedule
+from storage import delivery
 from storage.models import Person
 from storage.models.base import utcnow
 from storage.models.timeline import ScheduledSend
@@ -108,17 +111,6 @@ class _Batch:
     ready: list[_Ready]
 
 
-@dataclass
-class _Outcome:
-    """What happened to one row that was sent or tried."""
-
-    row_id: int
-    status: str
-    result: str | None
-    person_id: int
-    blocked: bool = False
-
-
 def condition_holds(name: str, person: Person) -> bool:
     """Evaluate one schedule condition against the person as they are now."""
     if name == "survey_unfinished":
@@ -153,21 +145,9 @@ async def _recover_stale_claims(
 ) -> None:
     """After a crash: claims never attempted go back to 'pending'; attempts without a recorded
     result become 'unknown' (never resent)."""
-    stale = ScheduledSend.claimed_at < now - max_age
-    released: Any = await session.execute(
-        update(ScheduledSend)
-        .where(ScheduledSend.status == "claimed", stale)
-        .values(status="pending", claimed_at=None, claim_token=None)
-        .execution_options(synchronize_session=False)
+    counts.released, counts.abandoned = await delivery.recover(
+        session, ScheduledSend, claimed_before=now - max_age
     )
-    abandoned: Any = await session.execute(
-        update(ScheduledSend)
-        .where(ScheduledSend.status == "sending", stale)
-        .values(status="unknown", result="result_lost")
-        .execution_options(synchronize_session=False)
-    )
-    counts.released = int(released.rowcount or 0)
-    counts.abandoned = int(abandoned.rowcount or 0)
 
 
 async def _drop_overdue(session: AsyncSession, now: datetime) -> int:
@@ -205,24 +185,16 @@ async def _count_due(session: AsyncSession, now: datetime) -> int:
 
 async def _claim(session: AsyncSession, now: datetime, limit: int, token: str) -> list[_Claimed]:
     """Atomically claim up to ``limit`` due rows (SKIP LOCKED on PostgreSQL)."""
-    ids = (
-        select(ScheduledSend.id)
-        .where(*_due_filter(now))
-        .order_by(ScheduledSend.due_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    rows = await delivery.claim(
+        session,
+        ScheduledSend,
+        _due_filter(now),
+        [ScheduledSend.due_at],
+        limit,
+        token=token,
+        now=now,
+        returning=(ScheduledSend.id, ScheduledSend.person_id, ScheduledSend.entry_id),
     )
-    stmt = (
-        update(ScheduledSend)
-        # claimed_at (not status) guards the outer UPDATE: an index on status would tempt
-        # SQLite's planner to scan every pending row instead of looking the ids up.
-        .where(ScheduledSend.id.in_(ids), ScheduledSend.claimed_at.is_(None))
-        .values(status="claimed", claimed_at=now, claim_token=token)
-        .returning(ScheduledSend.id, ScheduledSend.person_id, ScheduledSend.entry_id)
-        .execution_options(synchronize_session=False)
-    )
-    rows = (await session.execute(stmt)).all()
     return [_Claimed(r[0], r[1], r[2]) for r in rows]
 
 
@@ -258,110 +230,19 @@ async def _claim_batch(
     return _Batch(token, len(claimed), ready)
 
 
-def _result_of(row: _Ready, sent: SendResult) -> _Outcome:
-    """The row's final status from the send result."""
-    if sent.ok:
-        return _Outcome(row.row_id, "sent", f"message:{sent.message_id}", row.person.id)
-    if sent.blocked:
-        return _Outcome(row.row_id, "failed", "blocked", row.person.id, blocked=True)
-    return _Outcome(row.row_id, "failed", (sent.error or "error")[:64], row.person.id)
-
-
-class _Journal:
-    """Commits the attempt marks and results of one batch. Sends run side by side: whoever
-    writes also writes what the others queued meanwhile, in the same commit."""
-
-    def __init__(self, session: AsyncSession, token: str, now: datetime, counts: TickResult):
-        self.session = session
-        self.token = token
-        self.now = now
-        self.counts = counts
-        self._lock = asyncio.Lock()
-        self._marks: list[int] = []
-        self._outcomes: list[_Outcome] = []
-        self._marked: set[int] = set()
-
-    async def mark_sending(self, row_id: int) -> bool:
-        """Mark the row 'sending' and commit; False when this pass no longer holds its claim."""
-        self._marks.append(row_id)
-        await self._flush()
-        return row_id in self._marked
-
-    async def record(self, outcome: _Outcome) -> None:
-        """Commit the row's result."""
-        self._outcomes.append(outcome)
-        await self._flush()
-
-    async def _flush(self) -> None:
-        """Write whatever is queued in one transaction."""
-        async with self._lock:
-            marks, self._marks = self._marks, []
-            outcomes, self._outcomes = self._outcomes, []
-            if not marks and not outcomes:
-                return  # an earlier writer took ours
-            marked: list[int] = []
-            if marks:
-                marked = list(
-                    await self.session.scalars(
-                        update(ScheduledSend)
-                        # the token, cleared when a stale claim is released, proves the claim
-                        .where(ScheduledSend.id.in_(marks), ScheduledSend.claim_token == self.token)
-                        .values(status="sending")
-                        .returning(ScheduledSend.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-            blocked = await _write_outcomes(self.session, outcomes, self.now)
-            await self.session.commit()
-        self._marked.update(marked)
-        for o in outcomes:
-            self.counts.sent += o.status == "sent"
-            self.counts.failed += o.status == "failed"
-        self.counts.blocked += blocked
-
-
-async def _write_outcomes(session: AsyncSession, outcomes: list[_Outcome], now: datetime) -> int:
-    """Mark rows sent/failed and people unreachable; how many people were newly blocked."""
-    if not outcomes:
-        return 0
-    params = [
-        {
-            "id": o.row_id,
-            "status": o.status,
-            "result": o.result,
-            "sent_at": now if o.status == "sent" else None,
-        }
-        for o in outcomes
-    ]
-    await session.execute(update(ScheduledSend), params)
-    blocked = sorted({o.person_id for o in outcomes if o.blocked})
-    if not blocked:
-        return 0
-    result: Any = await session.execute(
-        update(Person)
-        .where(Person.id.in_(blocked), Person.blocked_at.is_(None))
-        .values(blocked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount or 0)
-
-
 async def _send_one(
-    sender: SenderProtocol, schedule: Schedule, journal: _Journal, row: _Ready
+    sender: SenderProtocol, schedule: Schedule, journal: Journal, row: _Ready
 ) -> None:
     """Send one row: the attempt is committed right before the call, the result right after."""
-    marked = False
-
-    async def mark() -> bool:
-        nonlocal marked
-        marked = await journal.mark_sending(row.row_id)
-        return marked
-
     text = render_text(schedule, row.entry, row.person)
     markup = entry_keyboard(schedule, row.entry, language_of(row.person))
-    sent = await sender.send_text(row.person.chat_id, text, reply_markup=markup, before_call=mark)
-    if marked:
-        await journal.record(_result_of(row, sent))
+    chat = row.person.chat_id
+    await send_journaled(
+        journal,
+        row.row_id,
+        row.person.id,
+        lambda mark: sender.send_text(chat, text, reply_markup=markup, before_call=mark),
+    )
 
 
 async def _send_batch(
@@ -373,10 +254,13 @@ async def _send_batch(
     counts: TickResult,
 ) -> None:
     """Send a claimed batch side by side (the sender keeps the rate limits)."""
-    journal = _Journal(session, batch.token, now, counts)
+    journal = Journal(session, ScheduledSend, batch.token, now)
     async with asyncio.TaskGroup() as group:
         for row in batch.ready:
             group.create_task(_send_one(sender, schedule, journal, row))
+    counts.sent += journal.statuses["sent"]
+    counts.failed += journal.statuses.total() - journal.statuses["sent"]
+    counts.blocked += journal.newly_blocked
 
 
 async def _plan(

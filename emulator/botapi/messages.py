@@ -73,15 +73,39 @@ async def send_message(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     return _deliver(bot, chat, rec, "messages")
 
 
-async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """Send a file uploaded as multipart (or an earlier file_id)."""
+async def send_photo(core: EmulatorCore, bot: BotState, p: Params) -> Any:
+    """Send a photo uploaded as multipart (or an earlier file_id), optionally with a caption."""
     chat = open_chat(bot, p.chat_id())
-    stored = _document_file(core, p)
     raw = p.get_str("caption")
     parse_mode = p.get_str("parse_mode")
     caption, entities = parse_text(raw, parse_mode, MAX_CAPTION, "caption")
     markup = check_markup(p.get_json("reply_markup"))
     rate_check(bot, chat.chat_id)
+    # after every check: a refused call (429, a bad caption) keeps no file, as on Telegram
+    stored = _uploaded_file(core, p, "photo")
+    size = {**stored.tg_file(), "width": 1280, "height": 960}
+    msg = new_bot_message(
+        bot,
+        chat,
+        photo=[size],
+        caption=caption or None,
+        caption_entities=entities,
+        reply_markup=inline_only(markup),
+    )
+    rec = MsgRecord(msg, True, "photo", raw=raw, parse_mode=parse_mode, markup=markup)
+    return _deliver(bot, chat, rec, "photos")
+
+
+async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
+    """Send a file uploaded as multipart (or an earlier file_id)."""
+    chat = open_chat(bot, p.chat_id())
+    raw = p.get_str("caption")
+    parse_mode = p.get_str("parse_mode")
+    caption, entities = parse_text(raw, parse_mode, MAX_CAPTION, "caption")
+    markup = check_markup(p.get_json("reply_markup"))
+    rate_check(bot, chat.chat_id)
+    # after every check: a refused call (429, a bad caption) keeps no file, as on Telegram
+    stored = _uploaded_file(core, p, "document")
     document = {**stored.tg_file(), "file_name": stored.filename, "mime_type": stored.mime_type}
     msg = new_bot_message(
         bot,
@@ -104,11 +128,11 @@ async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     return _deliver(bot, chat, rec, "documents")
 
 
-def _document_file(core: EmulatorCore, p: Params) -> Any:
-    """The uploaded file of a sendDocument call."""
-    value = p.values.get("document")
+def _uploaded_file(core: EmulatorCore, p: Params, field: str) -> Any:
+    """The uploaded (or earlier) file of a sendDocument or sendPhoto call."""
+    value = p.values.get(field)
     if value is None or value == "":
-        raise ApiError(400, "Bad Request: there is no document in the request")
+        raise ApiError(400, f"Bad Request: there is no {field} in the request")
     if isinstance(value, str) and value.startswith("attach://"):
         value = p.values.get(value[len("attach://") :])
         if value is None or isinstance(value, str):

@@ -53,6 +53,8 @@ class ControlApi:
             web.post("/_emu/redeliver", delivery.redeliver),
             web.route("*", "/_emu/settle", delivery.settle),
             web.post("/_emu/reset", delivery.reset),
+            web.post("/_emu/faults", delivery.faults),
+            web.get("/_emu/delivered", read.delivered),
             web.get("/_emu/stats", read.stats),
             web.get("/_emu/commands", read.commands),
             web.get("/_emu/calls", read.calls),

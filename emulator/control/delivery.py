@@ -8,6 +8,7 @@ from aiohttp import web
 
 from emulator.control.common import MAX_WAIT, ControlGroup, as_float, as_int, read_args
 from emulator.core import ControlError
+from emulator.faults import KINDS, Faults
 from emulator.state import BotState, wait_event
 from emulator.wire import json_response
 
@@ -44,6 +45,25 @@ class Delivery(ControlGroup):
                 "in_flight": bot.in_flight,
             }
         )
+
+    async def faults(self, request: web.Request) -> web.Response:
+        """Set the faults (``rate``, ``kinds``, ``seed``) and start a 429 storm
+        (``storm_seconds``, ``storm_retry_after``); see ``emulator/faults.py``."""
+        args = await read_args(request)
+        kinds = args.get("kinds") or list(KINDS)
+        try:
+            faults = Faults(
+                rate=as_float(args, "rate", 0.0),
+                kinds=tuple(kinds if isinstance(kinds, list) else str(kinds).split(",")),
+                seed=as_int(args, "seed"),
+            )
+        except ValueError as exc:
+            raise ControlError(400, str(exc)) from None
+        storm = as_float(args, "storm_seconds", 0.0)
+        if storm > 0:
+            faults.storm(storm, as_int(args, "storm_retry_after", 1) or 1)
+        self.core.faults = faults
+        return json_response({"rate": faults.rate, "kinds": list(faults.kinds), "storm": storm})
 
     async def reset(self, request: web.Request) -> web.Response:
         """Forget everything."""

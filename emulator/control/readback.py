@@ -64,6 +64,10 @@ class ReadBack(ControlGroup):
         """Counters."""
         return json_response(self.core.stats())
 
+    async def delivered(self, request: web.Request) -> web.Response:
+        """Messages each chat received from the bots, by chat id (faults included)."""
+        return json_response({str(k): v for k, v in self.core.delivered().items()})
+
     async def commands(self, request: web.Request) -> web.Response:
         """Stored setMyCommands, optionally filtered by language_code and scope type."""
         args = await read_args(request)

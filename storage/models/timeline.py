@@ -36,7 +36,8 @@ class ScheduledSend(Base):
     """One due reminder for one person and one schedule entry (unique per pair).
 
     status: pending → claimed (in a batch about to be sent) → sending (committed right before
-            the Bot API call) → sent | failed; a stale 'claimed' goes back to pending (never
+            the Bot API call) → sent | blocked | not_found | failed | unknown (see
+            ``storage/delivery.py``); a stale 'claimed' goes back to pending (never
             tried), a stale 'sending' becomes unknown (result never recorded; never resent);
             or skipped (not relevant when created, or its condition was false at send time);
             or dropped (overdue after downtime, past its relevance window).

@@ -76,12 +76,15 @@ def action_name(action: str, _: Gettext) -> str:
 
 
 def actor_name(actor: str, _: Gettext) -> str:
-    """``user:alice`` → ``alice``; ``api:crm`` → ``crm (API)``; ``cli`` → ``Command line``."""
+    """``user:alice`` → ``alice``; ``api:crm`` → ``crm (API)``; ``tg:42`` → ``Telegram 42``;
+    ``cli`` → ``Command line``."""
     kind, _sep, name = actor.partition(":")
     if kind == "user" and name:
         return name
     if kind == "api" and name:
         return f"{name} (API)"
+    if kind == "tg" and name:  # a counsellor replying in the counsellors' Telegram group
+        return f"Telegram {name}"
     known = _ACTORS.get(actor)
     return _(known) if known else actor
 

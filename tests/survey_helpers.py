@@ -11,18 +11,6 @@ from storage import people as repo
 from storage.models import Answer, Person, TradePreference
 from tests.conftest import RunningBot
 
-VI = {
-    "consent": "Đồng ý tất cả",
-    "branch": "Quân đội",
-    "education": "Tốt nghiệp THPT",
-    "training_level": "Sơ cấp",
-    "training_place": "Gần nhà",
-    "job_referral": "Có",
-    "work_preference": "Trong tỉnh",
-    "loan_interest": "Không cần vay",
-    "wants_call": "Có",
-}
-
 
 async def start_survey(user: EmulatedUser, consent: str = "Đồng ý tất cả") -> Reply:
     """/survey, then consent; returns the first question."""
@@ -36,15 +24,21 @@ async def tap_first(user: EmulatedUser, reply: Reply) -> Reply:
     return await user.click(reply.button_texts[0])
 
 
-async def run_to_trades(user: EmulatedUser, *, name: str = "Nguyễn Văn Ánh") -> Reply:
-    """Answer everything up to the trade question with typical Vietnamese answers."""
+async def run_to_trades(
+    user: EmulatedUser,
+    *,
+    name: str = "Nguyễn Văn Ánh",
+    months: tuple[str, str] = ("03/2024", "3/2026"),
+) -> Reply:
+    """Answer everything up to the trade question with typical Vietnamese answers
+    (``months``: enlistment and discharge as typed)."""
     await start_survey(user)
     await user.ask(name)
     reply = await user.ask("0912 345 678")
     assert "Câu 3/14" in reply.text, reply
     reply = await user.click("Quân đội")
-    reply = await user.ask("03/2024")
-    reply = await user.ask("3/2026")
+    reply = await user.ask(months[0])
+    reply = await user.ask(months[1])
     assert "Câu 6/14" in reply.text, reply
     reply = await user.ask("tam thanh")
     assert "Câu 7/14" in reply.text, reply
@@ -53,9 +47,12 @@ async def run_to_trades(user: EmulatedUser, *, name: str = "Nguyễn Văn Ánh")
     return reply
 
 
-async def tap_until_summary(user: EmulatedUser, reply: Reply) -> Reply:
-    """Tap the first option of every remaining question until the summary shows."""
+async def tap_until_summary(user: EmulatedUser, reply: Reply, *, until: str = "") -> Reply:
+    """Tap the first option of every remaining question until the summary shows (or, with
+    ``until``, a message containing that text)."""
     for _ in range(12):
+        if until and until in (reply.last.text or ""):
+            return reply
         if any("Xác nhận" in b or "Confirm" in b for b in reply.button_texts):
             return reply
         assert reply.button_texts, f"expected buttons, got {reply}"

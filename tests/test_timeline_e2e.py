@@ -12,12 +12,14 @@ from sqlalchemy import select
 from bot.reporting.kpi import compute_kpis
 from bot.sending import Sender
 from bot.timeline import reschedule_person, tick
+from bot.timeline.dates import add_months
 from emulator import EmulatedUser
 from storage.models import Answer, Person, SurveyResponse, TradePreference
 from storage.models.base import utcnow
 from storage.models.timeline import Outcome, ScheduledSend
 from storage.people import new_person, store_person
 from tests.conftest import RunningBot
+from tests.survey_helpers import run_to_trades, stored_person, tap_until_summary
 from tests.test_timeline_support import TZ, at
 
 FAST: dict[str, Any] = {"global_rate": 1000.0, "per_chat_rate": 100.0, "per_chat_burst": 10.0}
@@ -82,28 +84,29 @@ async def test_cohort_over_two_years_through_the_emulator(running_bot: RunningBo
     assert first_lines[early.id] == [
         "Chào bạn! Bạn đã đi nghĩa vụ được 15 tháng rồi.",  # 2026-05-01
         "Chào bạn! Bạn chưa làm xong khảo sát học nghề. Chỉ mất vài phút thôi.",  # 05-08
-        "Chào bạn! Danh sách đăng ký học nghề đang được gửi đến các trường dạy nghề, nhưng bạn "
-        "chưa làm khảo sát.",
+        "Chào bạn! Tỉnh đang lập danh sách đăng ký học nghề, nhưng bạn chưa làm khảo sát.",
         "Còn khoảng 1 tháng nữa là bạn ra quân. Những quyền lợi bạn nên biết:",
         "Sắp ra quân rồi! Cách dùng hỗ trợ học nghề:",
         "Chào bạn! Bạn đã về nhà chưa? Về từ khi nào?",
-        "Chào bạn! Bạn đã về nhà chưa? Bấm một nút dưới đây nhé.",
+        "Chào bạn! Bạn xuất ngũ tháng 02/2027. Bạn đã về nhà chưa, về từ khi nào? Bấm một nút "
+        "dưới đây nhé.",
     ]
     assert first_lines[late.id] == [  # survey done before month 15: no invite, a confirmation
-        "Chào bạn! Đến lúc gửi danh sách: nghề bạn chọn sẽ được gửi đến các trường dạy nghề để "
-        "chuẩn bị lớp cho bạn.",
+        "Chào bạn! Đến lúc lập danh sách học nghề: tỉnh dựa vào nghề bạn chọn để chuẩn bị lớp "
+        "cho bạn.",
         "Còn khoảng 1 tháng nữa là bạn ra quân. Những quyền lợi bạn nên biết:",
         "Sắp ra quân rồi! Cách dùng hỗ trợ học nghề:",
         "Chào bạn! Bạn đã về nhà chưa? Về từ khi nào?",
-        "Chào bạn! Bạn đã về nhà chưa? Bấm một nút dưới đây nhé.",
+        "Chào bạn! Bạn xuất ngũ tháng 09/2027. Bạn đã về nhà chưa, về từ khi nào? Bấm một nút "
+        "dưới đây nhé.",
     ]
     assert first_lines[home.id] == [  # returned 2026-06-20: four status checks
         "Còn khoảng 1 tháng nữa là bạn ra quân. Những quyền lợi bạn nên biết:",
         "Sắp ra quân rồi! Cách dùng hỗ trợ học nghề:",
-        "Chào bạn! Bạn về nhà được 1 tháng rồi. Hiện giờ bạn đang làm gì?",
-        "Chào bạn! Đã 3 tháng từ khi bạn về. Hiện giờ bạn đang làm gì?",
-        "Chào bạn! Đã nửa năm từ khi bạn về. Hiện giờ bạn đang làm gì?",
-        "Chào bạn! Bạn về nhà được 1 năm rồi. Hiện giờ bạn đang làm gì?",
+        "Chào bạn! Bạn về nhà từ tháng 06/2026. Hiện giờ bạn đang làm gì?",
+        "Chào bạn! Mình hỏi thăm chút: bạn về nhà từ tháng 06/2026, hiện giờ bạn đang làm gì?",
+        "Chào bạn! Bạn về nhà từ tháng 06/2026. Dạo này bạn đang làm gì?",
+        "Chào bạn! Bạn về nhà từ tháng 06/2026. Hiện giờ bạn đang làm gì?",
     ]
     survey_button = (await early.history())[1].buttons[0][0]
     assert survey_button == ("📝 Làm khảo sát", "survey:start")
@@ -293,3 +296,74 @@ async def test_blocked_user_is_marked_unreachable(running_bot: RunningBot) -> No
     async with rb.sessionmaker() as s:
         person = await s.get(Person, pid)
     assert person is not None and person.blocked_at is not None
+
+
+async def test_home_for_months_when_first_answering(running_bot_any_db: RunningBot) -> None:
+    """Discharged 9 months ago, surveyed today: asked at once whether (and since when) they
+    are home, then what they do now, and followed up from the date they give."""
+    rb = running_bot_any_db
+    sender = Sender(rb.bot, **FAST)
+    today = utcnow().astimezone(TZ).date()
+    discharged = add_months(today.replace(day=1), -9)
+    shown = f"{discharged.month:02d}/{discharged.year}"
+    enlisted = add_months(discharged, -24)
+    user = rb.emu.user(7801, first_name="Toàn", language_code="vi")
+    reply = await run_to_trades(
+        user, months=(f"{enlisted.month:02d}/{enlisted.year}", shown), name="Hoàng Văn Toàn"
+    )
+    reply = await user.ask("han dien")
+    reply = await user.click(reply.button_texts[0])
+    reply = await tap_until_summary(user, await user.click("Xong"))
+    await user.click("✅ Xác nhận")
+    greeted = len(await user.history())
+
+    tomorrow = at((today + timedelta(days=1)).isoformat(), "10:00")
+    await tick(rb.sessionmaker, sender, tomorrow, settings=rb.settings)
+    asked = (await user.history())[greeted:]
+    assert [m.text for m in asked] == [  # the current stage, and nothing already past
+        f"Chào Toàn! Bạn xuất ngũ tháng {shown}. Bạn đã về nhà chưa, về từ khi nào? Bấm một "
+        "nút dưới đây nhé."
+    ]
+    assert asked[0].button_texts == [
+        "🏠 Về từ khi xuất ngũ",
+        "🏠 Về tháng này",
+        "🏠 Về từ tháng trước",
+        "⏳ Chưa về",
+    ]
+    reply = await user.click("🏠 Về từ khi xuất ngũ")
+    assert f"Mình ghi là bạn về nhà từ tháng {shown}" in reply.text
+    person = await stored_person(rb, 7801)
+    assert person is not None and person.return_date == discharged
+
+    await tick(rb.sessionmaker, sender, tomorrow + timedelta(minutes=1), settings=rb.settings)
+    now_asked = (await user.history())[-1]
+    assert now_asked.text == f"Chào Toàn! Bạn về nhà từ tháng {shown}. Dạo này bạn đang làm gì?"
+    reply = await user.click("🔎 Đang tìm việc")
+    assert "Cần hỏi" not in reply.text and "cho vay tới 200 triệu đồng" in reply.text
+    await tick(rb.sessionmaker, sender, tomorrow + timedelta(days=2), settings=rb.settings)
+    assert (await user.history())[-1].message_id == reply.last.message_id  # nothing more now
+
+    a_year_on = add_months(discharged, 12)
+    await tick(rb.sessionmaker, sender, at(a_year_on.isoformat()), settings=rb.settings)
+    last = (await user.history())[-1].text or ""
+    assert last.startswith(f"Chào Toàn! Bạn về nhà từ tháng {shown}.")
+    assert "Đây là lần cuối mình hỏi" in last
+    async with rb.sessionmaker() as s:
+        outcomes = [
+            (o.status, o.status_date)
+            for o in await s.scalars(
+                select(Outcome).where(Outcome.person_id == person.id).order_by(Outcome.id)
+            )
+        ]
+        sent = {
+            r.entry_id: r.status
+            for r in await s.scalars(
+                select(ScheduledSend).where(ScheduledSend.person_id == person.id)
+            )
+        }
+    assert outcomes == [("returned_home", discharged), ("looking", today)]
+    assert {e for e, status in sent.items() if status == "sent"} == {
+        "home_check_again",
+        "status_6m",
+        "status_12m",
+    }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.timeline.dates import add_months, due_window, is_quiet
 from bot.timeline.render import entry_keyboard, render_text
+from bot.timeline.rows import wanted_rows
 from bot.timeline.schedule import REMINDERS_PATH, check_content, load_schedule
 from storage.models import Person
 from tests.test_timeline_support import TZ, at
@@ -108,14 +109,44 @@ def test_render_in_english_with_escaped_name_and_status_buttons() -> None:
     """Language from the person, the name escaped, the status set as buttons."""
     s = load_schedule()
     entry = next(r for r in s.reminders if r.id == "status_1m")
-    person = Person(language="en", tg_first_name="<Lan & Co>")
+    person = Person(language="en", tg_first_name="<Lan & Co>", return_date=date(2026, 3, 9))
     text = render_text(s, entry, person)
-    assert text.startswith("Hi &lt;Lan &amp; Co&gt;! You have been home for a month.")
+    assert text.startswith("Hi &lt;Lan &amp; Co&gt;! You have been home since 03/2026.")
     markup = entry_keyboard(s, entry, "en")
     assert markup is not None
     data = [b.callback_data for row in markup.inline_keyboard for b in row]
     assert data[0] == "tl:s:in_training" and len(data) == 8
-    vi = render_text(s, entry, Person(language="vi", full_name="Nguyễn Văn Ánh"))
-    assert vi.startswith("Chào Ánh! Bạn về nhà được 1 tháng rồi.")
+    vi = render_text(
+        s, entry, Person(language="vi", full_name="Nguyễn Văn Ánh", return_date=date(2026, 3, 9))
+    )
+    assert vi.startswith("Chào Ánh! Bạn về nhà từ tháng 03/2026.")
     facts = render_text(s, next(r for r in s.reminders if r.id == "training_support_30d"), person)
     assert "30.360.000 đ" in facts and "{" not in facts
+
+
+def test_catch_up_only_for_someone_who_finished_after_every_stage_had_passed() -> None:
+    """The latest catch_up entry of an anchor, from the moment the survey was finished."""
+    s = load_schedule()
+    finished = at("2026-11-20", "15:00")
+
+    def pending(**fields: object) -> dict[str, tuple[object, object]]:
+        person = Person(id=1, discharge_month=date(2026, 2, 1), **fields)
+        rows = wanted_rows(person, s, now=finished, tz=TZ, send_time=time(9, 0))
+        return {w.entry_id: (w.due_at, w.expires_at) for w in rows if w.status == "pending"}
+
+    month = timedelta(days=30)
+    assert pending() == {}  # never finished: stages already past stay past
+    assert pending(survey_completed_at=finished) == {
+        "home_check_again": (finished, finished + month)
+    }
+    home = pending(survey_completed_at=finished, return_date=date(2026, 2, 1))
+    assert home["status_6m"] == (finished, finished + month)  # what do you do now
+    assert home["status_12m"] == (at("2027-02-01"), at("2027-03-03"))  # from the date given
+    assert set(home) == {"home_check_again", "status_6m", "status_12m"}
+    # finished in time (a home check still current then): no catch-up, the usual stage
+    on_time = at("2026-03-20")
+    person = Person(id=2, discharge_month=date(2026, 2, 1), survey_completed_at=on_time)
+    rows = wanted_rows(person, s, now=on_time, tz=TZ, send_time=time(9, 0))
+    assert [(w.entry_id, w.due_at) for w in rows if w.status == "pending"] == [
+        ("home_check_again", at("2026-03-15"))
+    ]

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.timeline.dates import as_utc, due_window, parse_clock
-from bot.timeline.schedule import Schedule, get_schedule
+from bot.timeline.schedule import Reminder, Schedule, get_schedule
 from storage.dialect import dialect_insert
 from storage.models import Person
 from storage.models.base import utcnow
@@ -65,27 +65,51 @@ def wanted_rows(
     """The rows one person should have now; stages already past are 'skipped'.
 
     A person who joins late gets only the current stage: of the entries already due and still
-    relevant, only those with the latest due time stay pending; older ones are skipped.
+    relevant, only those with the latest due time stay pending; older ones are skipped. When
+    every stage of an anchor had passed by the time they finished the survey (home for months
+    when they first answer), its latest ``catch_up`` entry is due from that moment instead.
     """
     if person.erased_at is not None:
         return []
-    windows = []
+    windows: list[tuple[Reminder, datetime, datetime]] = []
     for entry in schedule.reminders:
         window = due_window(entry, person, tz=tz, send_time=send_time)
         if window is not None:
-            windows.append((entry.id, *window))
+            windows.append((entry, *window))
+    late = _catch_up(windows, person.survey_completed_at)
+    windows = [(entry, *late.get(entry.id, (due, exp))) for entry, due, exp in windows]
     current = [due for _, due, exp in windows if due <= now < exp]
     latest = max(current) if current else None
     out = []
-    for entry_id, due, exp in windows:
+    for entry, due, exp in windows:
         if exp <= now:
             status, result = "skipped", "past_at_creation"
         elif latest is not None and due < latest:
             status, result = "skipped", "superseded"
         else:
             status, result = "pending", None
-        out.append(Wanted(person.id, entry_id, due, exp, status, result))
+        out.append(Wanted(person.id, entry.id, due, exp, status, result))
     return out
+
+
+def _catch_up(
+    windows: list[tuple[Reminder, datetime, datetime]], finished: datetime | None
+) -> dict[str, tuple[datetime, datetime]]:
+    """New windows, from the moment the survey was ``finished``, for the latest ``catch_up``
+    entry of each anchor none of whose stages was still relevant then."""
+    if finished is None:
+        return {}
+    found: dict[str, tuple[datetime, datetime]] = {}
+    for anchor in {entry.anchor for entry, _, _ in windows}:
+        group = [(entry, due, exp) for entry, due, exp in windows if entry.anchor == anchor]
+        if any(due <= finished < exp for _, due, exp in group):
+            continue  # a stage was current: it is sent as usual
+        missed = [(due, exp, entry) for entry, due, exp in group if exp <= finished]
+        past = [m for m in missed if m[2].catch_up]
+        if past:
+            due, exp, entry = max(past, key=lambda m: m[0])
+            found[entry.id] = (finished, finished + (exp - due))
+    return found
 
 
 def _insert_ignoring_duplicates(session: AsyncSession, rows: list[dict[str, Any]]) -> Any:

@@ -7,7 +7,7 @@ import json
 import string
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,7 +31,7 @@ ConditionName = Literal[
     "always", "survey_unfinished", "survey_finished", "not_returned", "returned"
 ]
 ButtonSet = Literal["home", "status"]
-HomeAnswer = Literal["this_month", "last_month", "not_yet"]
+HomeAnswer = Literal["since_discharge", "this_month", "last_month", "not_yet"]
 
 OUTCOME_STATUSES: tuple[str, ...] = (
     "in_training",
@@ -80,13 +80,18 @@ class Button(_Strict):
 
 
 class Reminder(_Strict):
-    """One schedule entry: when (anchor + offset), for whom (condition), what (message)."""
+    """One schedule entry: when (anchor + offset), for whom (condition), what (message).
+
+    ``catch_up``: someone who finishes the survey after every stage of this entry's anchor has
+    passed still gets the latest such entry, from that moment (see ``rows.wanted_rows``).
+    """
 
     id: str = Field(pattern=SNAKE_ID, max_length=64)
     anchor: Anchor
     offset: Offset = Offset()
     condition: tuple[ConditionName, ...] = ("always",)
     relevant_for: Relevance
+    catch_up: bool = False
     message: Localized
     buttons: tuple[Button, ...] = ()
     button_set: ButtonSet | None = None
@@ -116,7 +121,8 @@ class StatusOption(_Strict):
 
 
 class HomeOption(_Strict):
-    """One answer to "are you home? since when?"."""
+    """One answer to "are you home? since when?" (since the discharge month, this month, last
+    month, or not yet)."""
 
     value: HomeAnswer
     label: Localized
@@ -152,8 +158,8 @@ class Schedule(_Strict):
         missing = set(OUTCOME_STATUSES) - {s.value for s in self.statuses}
         if missing:
             raise ValueError(f"statuses lack: {', '.join(sorted(missing))}")
-        if {h.value for h in self.home_answers} != {"this_month", "last_month", "not_yet"}:
-            raise ValueError("home_answers needs this_month, last_month and not_yet")
+        if {h.value for h in self.home_answers} != set(get_args(HomeAnswer)):
+            raise ValueError(f"home_answers needs {', '.join(get_args(HomeAnswer))}")
         lacking = sorted(set(REQUIRED_TEXTS) - set(self.texts))
         if lacking:
             raise ValueError(f"texts lack: {', '.join(lacking)}")
@@ -176,9 +182,9 @@ class Schedule(_Strict):
         return {k: (v if isinstance(v, str) else v.get(lang)) for k, v in self.facts.items()}
 
     def digest(self) -> str:
-        """A hash of what decides rows (ids, anchors, offsets, relevance, send time)."""
+        """A hash of what decides rows (ids, anchors, offsets, relevance, catch-up, send time)."""
         data = [
-            (r.id, r.anchor, r.offset.model_dump(), r.relevant_for.model_dump())
+            (r.id, r.anchor, r.offset.model_dump(), r.relevant_for.model_dump(), r.catch_up)
             for r in self.reminders
         ]
         raw = json.dumps([self.send_time, data], sort_keys=True).encode()

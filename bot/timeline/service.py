@@ -104,12 +104,16 @@ def home_answer(value: str) -> HomeAnswer | None:
     return None
 
 
-def return_date_for(answer: HomeAnswer, today: date) -> date | None:
-    """The return date an answer means: 1st of this or last month; None for "not yet"."""
+def return_date_for(answer: HomeAnswer, today: date, discharged: date | None) -> date | None:
+    """The return date an answer means: the 1st of the discharge month (never later than this
+    month), of this or of last month; None for "not yet"."""
+    this_month = month_start(today)
+    if answer == "since_discharge":
+        return min(month_start(discharged), this_month) if discharged else this_month
     if answer == "this_month":
-        return month_start(today)
+        return this_month
     if answer == "last_month":
-        return add_months(month_start(today), -1)
+        return add_months(this_month, -1)
     return None
 
 
@@ -123,7 +127,7 @@ async def answer_home(
 ) -> date | None:
     """Record "home since …" from the person's button: the return date, 1st of the month."""
     moment = now or utcnow()
-    returned = return_date_for(answer, local_date(moment, tz))
+    returned = return_date_for(answer, local_date(moment, tz), person.discharge_month)
     if returned is None:
         return None
     await set_return_date(session, person, returned, tz=tz, now=moment)

@@ -187,7 +187,8 @@ async def outcomes_of(db: AsyncSession, person_id: int) -> list[Outcome]:
 
 
 def wants_call_ids() -> Any:
-    """Person ids whose latest survey response answers ``wants_call`` with yes."""
+    """Person ids whose latest survey response answers ``wants_call`` with yes and who left a
+    phone number (without one nobody can call: such a wish is not a call-back request)."""
     newer = aliased(SurveyResponse)
     latest = (
         select(func.max(newer.id))
@@ -197,10 +198,12 @@ def wants_call_ids() -> Any:
     return (
         select(SurveyResponse.person_id)
         .join(Answer, Answer.response_id == SurveyResponse.id)
+        .join(Person, Person.id == SurveyResponse.person_id)
         .where(
             Answer.question_id == "wants_call",
             cast(Answer.value, String).in_(YES_JSON),
             SurveyResponse.id == latest,
+            Person.phone.is_not(None),
         )
     )
 

@@ -52,20 +52,19 @@ class AreaInfo(BaseModel):
 
 
 class ResultTexts(BaseModel):
-    """Templates of the result message."""
+    """Texts of the result message: what the person likes (``{areas}``), then the invitation to
+    pick a suggested trade; or why nothing is suggested."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     top: Localized
-    trades: Localized
+    pick: Localized
     no_likes: Localized
 
     @model_validator(mode="after")
     def _placeholders(self) -> ResultTexts:
-        for field_name, placeholder in (("top", "{areas}"), ("trades", "{trades}")):
-            text: Localized = getattr(self, field_name)
-            if placeholder not in text.vi or placeholder not in text.en:
-                raise ValueError(f"{field_name} must contain {placeholder} in vi and en")
+        if "{areas}" not in self.top.vi or "{areas}" not in self.top.en:
+            raise ValueError("top must contain {areas} in vi and en")
         return self
 
 
@@ -118,21 +117,15 @@ class Quiz(BaseModel):
         liked = {item.area for item in self.items if answers.get(item.id) == LIKE}
         return "".join(area for area, _ in self.score(answers) if area in liked)[:n]
 
-    def area_names(self, code: str, lang: str = "vi") -> list[str]:
-        """Names of the areas of an interest code in one language."""
-        return [self.areas[letter].name.get(lang) for letter in code]  # type: ignore[index]
-
-    def result_message(
-        self, answers: Mapping[str, str], catalog: TradeCatalog, lang: str = "vi", n: int = 3
-    ) -> str:
-        """The message shown after the quiz: top areas and recommended trades."""
+    def result_message(self, answers: Mapping[str, str], lang: str = "vi") -> str:
+        """The message shown after the quiz, in plain words: what the person seems to like (the
+        descriptions of their top areas), then the invitation to pick a suggested trade."""
         code = self.top_areas(answers)
         if not code:
             return self.result.no_likes.get(lang)
-        areas = " + ".join(self.area_names(code, lang))
-        trades = "\n".join(f"• {t.name_in(lang)}" for t in recommend(catalog, answers, n, self))
-        top = self.result.top.get(lang).format(areas=areas)
-        return f"{top}\n{self.result.trades.get(lang).format(trades=trades)}"
+        likes = [self.areas[letter].description.get(lang) for letter in code]  # type: ignore[index]
+        top = self.result.top.get(lang).format(areas="\n".join(f"• {like}" for like in likes))
+        return f"{top}\n\n{self.result.pick.get(lang)}"
 
 
 def load_quiz(path: Path | None = None) -> Quiz:

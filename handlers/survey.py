@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, TelegramObject
@@ -15,7 +17,9 @@ from bot.config import Settings
 from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, SurveyCb, TradeCb
 from handlers.filters import Magic
 from handlers.survey_flow import SurveyFlow, SurveyStates, open_flow
-from handlers.survey_views import Reply, merge_replies
+from handlers.survey_views import Reply, answered_text, merge_replies
+
+log = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- the flow of this update
 
@@ -109,7 +113,24 @@ async def flow_button_handler(
     action = _BUTTON_ACTIONS.get(type(callback_data)) if callback_data is not None else None
     replies = await (action(flow, callback_data) if action else flow.stale())
     await query.answer(flow.toast or None)
+    if flow.answered:
+        await _show_answer(query)
     await _send_all(query.message, replies)
+
+
+async def _show_answer(query: CallbackQuery) -> None:
+    """The pressed message shows the chosen button and loses its keyboard (one edit)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return
+    text = answered_text(message.html_text, message.reply_markup, query.data)
+    try:
+        if text is None:
+            await message.edit_reply_markup(reply_markup=None)
+        else:
+            await message.edit_text(text)  # no reply_markup: the inline keyboard goes
+    except TelegramBadRequest as exc:  # deleted or no longer editable: the answer is stored
+        log.info("could not mark message %s answered: %s", message.message_id, exc)
 
 
 # ---------------------------------------------------------------- helpers

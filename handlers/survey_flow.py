@@ -16,7 +16,6 @@ from typing import Any
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import ReplyKeyboardRemove
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.matching.catalog import load_trades
@@ -30,7 +29,6 @@ from bot.survey import (
     add_trade,
     applicable,
     finish_list,
-    format_answer,
     next_question,
     parse_choice,
     parse_skip,
@@ -41,6 +39,7 @@ from bot.survey import (
     trade_limit,
 )
 from bot.survey import service as svc
+from bot.survey.model import OPTION_TYPES
 from handlers import survey_views as views
 from storage.models import Person
 
@@ -82,6 +81,8 @@ class SurveyFlow:
     data: dict[str, Any]
     province_code: int = 20
     toast: str | None = None
+    # a pressed button was taken: its message may show the answer and lose its keyboard
+    answered: bool = True
     survey: Survey = field(default_factory=svc.survey)
 
     @property
@@ -147,30 +148,40 @@ class SurveyFlow:
 
     async def stale(self) -> list[Reply]:
         """A button from an old message or forged data: say so, show the current question."""
-        self.toast = self.t("stale_button")
+        self.toast, self.answered = self.t("stale_button"), False
         return await self.ask()
 
+    async def again(self, question: Question, error: str | None) -> list[Reply]:
+        """An answer refused: say why and ask the same question again."""
+        self.answered = False
+        return await self.ask(question, prefix=[views.error_reply(error or "")])
+
     async def not_text(self) -> list[Reply]:
-        question = self.current()
-        if question is None:
-            return await self.summary()
+        """A sticker, photo or voice message: press a button where buttons answer, else type."""
+        question, given = self.current(), self.data.get("quiz")
+        buttons = views.error_reply(self.t("use_buttons"))
+        if question is not None and question.type == "trade" and given is not None:
+            return [buttons, views.quiz_reply(quiz(), len(given), self.lang)]  # mid-quiz
+        if question is None or question.type in OPTION_TYPES:
+            return await self.ask(question, prefix=[buttons])
         return await self.ask(question, prefix=[views.error_reply(self.t("text_expected"))])
 
     # ------------------------------------------------------------ storing
 
-    async def _store(self, question: Question, value: Any, raw: str | None) -> list[Reply]:
-        """Save a valid answer and move on."""
+    async def _store(
+        self, question: Question, value: Any, raw: str | None, *, typed: bool = False
+    ) -> list[Reply]:
+        """Save a valid answer and move on; a typed answer is echoed as understood."""
         if question.type == "consent" and value == "none":
             await svc.refuse(self.session, self.person)
             await self.fsm.clear()
             return [Reply(self.t("refused"))]
+        if question.saves_as and value is not None:
+            question = self.survey.question(question.saves_as)
         await svc.save_answer(self.session, self.person, self.st, question, value, raw)
         if self.st.completed:
             await svc.reopen(self.session, self.st)
-        prefix: list[Reply] = []
-        if question.type == "phone":
-            shown = format_answer(self.survey, question, value, self.lang)
-            prefix.append(Reply(f"✅ {html.escape(shown)}", ReplyKeyboardRemove()))
+        prefix = views.echo_replies(self.survey, question, value, self.lang) if typed else []
         await self._save_data(edit=None, open=None, fresh=None, pending=None, multi=None, quiz=None)
         return await self.ask(prefix=prefix)
 
@@ -191,11 +202,11 @@ class SurveyFlow:
                 return await self._commune_typed(question, str(parsed.value))
             return await self._trade_typed(question, str(parsed.value))
         if parsed.ok:
-            return await self._store(question, parsed.value, typed[:1000])
+            return await self._store(question, parsed.value, typed[:1000], typed=True)
         error = parsed.error or self.t("not_a_choice")
         if question.type == "text" and parsed.error_key != "too_long":
             error = f"«{html.escape(typed[:100])}»: {error}"  # shown escaped, never as markup
-        return await self.ask(question, prefix=[views.error_reply(error)])
+        return await self.again(question, error)
 
     async def pressed(self, qid: str, value: str) -> list[Reply]:
         question = self.current()
@@ -210,13 +221,14 @@ class SurveyFlow:
                 if value == "_done"
                 else toggle_choice(self.survey, question, current, value, self.lang)
             )
-            if parsed.ok and value != "_done":
+            if parsed.ok and value != "_done":  # a tick, not yet the answer
+                self.answered = False
                 await self._save_data(multi=parsed.value)
                 return await self.ask(question)
         else:
             parsed = parse_choice(question, value, self.survey, self.lang)
         if not parsed.ok:
-            return await self.ask(question, prefix=[views.error_reply(parsed.error or "")])
+            return await self.again(question, parsed.error)
         return await self._store(question, parsed.value, None)
 
     # ------------------------------------------------------------ communes
@@ -225,7 +237,7 @@ class SurveyFlow:
         result = commune_matcher(self.province_code).match(typed)
         if result.decision == "accept":
             code = result.candidates[0][0]
-            return await self._store(question, code, typed)
+            return await self._store(question, code, typed, typed=True)
         if result.decision == "ask":
             pairs = [(c[0], c[1]) for c in result.candidates[:5]]
             await self._save_data(pending={"raw": typed, "codes": [p[0] for p in pairs]})
@@ -238,18 +250,18 @@ class SurveyFlow:
             )
         else:
             msg = self.t("commune_none", text=html.escape(typed[:60]))
-        return await self.ask(question, prefix=[views.error_reply(msg)])
+        return await self.again(question, msg)
 
     async def commune_picked(self, code: str) -> list[Reply]:
         question = self.current()
         pending = self.data.get("pending") or {}
         if question is None or question.type != "commune":
             return await self.stale()
+        if code and code not in pending.get("codes", []):
+            return await self.stale()
         if not code:
             await self._save_data(pending=None)
             return await self.ask(question)
-        if code not in pending.get("codes", []):
-            return await self.stale()
         return await self._store(question, code, pending.get("raw"))
 
     # ------------------------------------------------------------ trades
@@ -289,7 +301,7 @@ class SurveyFlow:
                 return await self.ask()
             parsed = finish_list(self.survey, question, self._chosen(question), self.lang)
             if not parsed.ok:
-                return await self.ask(question, prefix=[views.error_reply(parsed.error or "")])
+                return await self.again(question, parsed.error)
             await self._save_data(open=None, edit=None, fresh=None, pending=None)
             return await self.ask()
         return await self.stale()
@@ -311,7 +323,7 @@ class SurveyFlow:
         )
         if not parsed.ok:
             await self._save_data(pending=None)
-            return await self.ask(question, prefix=[views.error_reply(parsed.error or "")])
+            return await self.again(question, parsed.error)
         await svc.save_answer(
             self.session, self.person, self.st, question, parsed.value, pending.get("raw")
         )
@@ -360,7 +372,7 @@ class SurveyFlow:
                 "scores": dict.fromkeys(codes, 100.0),
             },
         )
-        message = q.result_message(given, catalog, self.lang)
+        message = q.result_message(given, self.lang)
         return [views.quiz_result_reply(self.survey, message, self.lang, codes)]
 
     # ------------------------------------------------------------ summary actions

@@ -16,7 +16,17 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.reporting import labels
-from bot.survey import Question, Survey, help_text, options, progress, prompt, summary_lines, text
+from bot.survey import (
+    Question,
+    Survey,
+    format_answer,
+    help_text,
+    options,
+    progress,
+    prompt,
+    summary_lines,
+    text,
+)
 from handlers.callbacks import AnswerCb, CommuneCb, ConfirmCb, EditCb, QuizCb, TradeCb
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
@@ -54,7 +64,8 @@ def question_reply(
 ) -> Reply:
     """The question with its progress line, help and buttons."""
     n, total = progress(survey, answers, question)
-    parts = []
+    # the consent screen says what /privacy says, then asks
+    parts = [text(survey, "privacy", lang)] if question.type == "consent" else []
     if n:
         parts.append(f"<i>{text(survey, 'progress', lang, n=n, total=total)}</i>")
     parts.append(prompt(question, lang))
@@ -121,6 +132,30 @@ def _trade_list(chosen: Sequence[dict[str, Any]], lang: str) -> str:
         f"{entry['rank']}. {html.escape(labels.trade_name(entry['code'], lang))}"
         for entry in chosen
     )
+
+
+def echo_replies(survey: Survey, question: Question, value: Any, lang: str) -> list[Reply]:
+    """A typed answer as understood ("✅ 02/2027", "✅ Phường Kỳ Lừa"); the phone's share/skip
+    keyboard goes with it. Free text is not echoed: it is what was typed."""
+    if question.type == "text":
+        return []
+    shown = format_answer(survey, question, value, lang, commune_name=labels.commune_name)
+    markup = ReplyKeyboardRemove() if question.type == "phone" else None
+    return [Reply(f"✅ {html.escape(shown)}", markup)]
+
+
+def answered_text(shown: str, markup: InlineKeyboardMarkup, data: str | None) -> str | None:
+    """A question message (its HTML ``shown``) with the pressed button's text below it, as the
+    soldier sees it once answered; None when that button is not found or the text would be too
+    long (then only the keyboard goes)."""
+    label = next(
+        (b.text for row in markup.inline_keyboard for b in row if b.callback_data == data), None
+    )
+    if not label:
+        return None
+    mark = f"✅ {label}" if label[0].isalnum() else label  # "👍 Thích", "✅ …" keep their sign
+    answered = f"{shown}\n\n{html.escape(mark)}"
+    return answered if len(answered) <= MAX_MESSAGE else None
 
 
 def error_reply(message: str) -> Reply:

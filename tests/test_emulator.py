@@ -154,6 +154,31 @@ async def test_edit_delete_and_block(env: tuple[Emulator, EmulatorClient, Bot]) 
     await bot.send_message(USER, "chào lại")
 
 
+async def test_edit_text_without_keyboard_drops_it_as_telegram_does(
+    env: tuple[Emulator, EmulatorClient, Bot],
+) -> None:
+    """editMessageText without reply_markup removes the inline keyboard (the survey marks an
+    answered question this way, in one call); the previous version stays in the history."""
+    _, emu, bot = env
+    user = emu.user(USER)
+    await user.send("/start")
+    sent = await bot.send_message(
+        USER, "<i>Câu 3/14</i>\n\nLực lượng?", parse_mode="HTML", reply_markup=keyboard(("A", "a"))
+    )
+    await bot.edit_message_text(
+        text="<i>Câu 3/14</i>\n\nLực lượng?\n\n✅ A",
+        chat_id=USER,
+        message_id=sent.message_id,
+        parse_mode="HTML",
+    )
+    [message] = await user.history()
+    assert message.text == "Câu 3/14\n\nLực lượng?\n\n✅ A" and message.buttons == []
+    assert message.html == "<i>Câu 3/14</i>\n\nLực lượng?\n\n✅ A"
+    assert message.edits[0]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "A", "callback_data": "a"}]]
+    }
+
+
 async def test_rate_limit_triggers_at_burst_and_recovers() -> None:
     limits = RateLimits(per_chat_capacity=3, per_chat_rate=2.0, global_capacity=5, global_rate=1.0)
     async with running_emulator(limits) as (emulator, emu):

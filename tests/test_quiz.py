@@ -87,10 +87,12 @@ def test_recommend_for_code_not_diverse_keeps_order() -> None:
 def test_result_message(quiz: Quiz) -> None:
     catalog = load_trades()
     answers = {"a1": "like", "a2": "like"}
-    vi = quiz.result_message(answers, catalog, "vi")
-    assert vi.startswith("Bạn hợp với nhóm: Sáng tạo") and "Thiết kế đồ họa" in vi
-    assert "Graphic design" in quiz.result_message(answers, catalog, "en")
-    assert quiz.result_message({}, catalog) == quiz.result.no_likes.vi
+    vi = quiz.result_message(answers, "vi")
+    assert vi.startswith("Theo câu trả lời của bạn:\n• Bạn thích làm ra cái mới, cái đẹp")
+    assert "+" not in vi and "bấm một nghề để chọn" in vi  # plain words; trades are buttons
+    assert "You like making new, good-looking things" in quiz.result_message(answers, "en")
+    assert quiz.result_message({}) == quiz.result.no_likes.vi
+    assert "graphic_design" in [t.code for t in recommend(catalog, answers)]
 
 
 def test_broken_quiz_names_the_line(tmp_path: Path) -> None:

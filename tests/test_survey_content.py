@@ -26,6 +26,7 @@ EXPECTED_TYPES = {
     "work_preference": "choice",
     "loan_interest": "choice",
     "wants_call": "yes_no",
+    "call_phone": "phone",
 }
 EXPECTED_OPTIONS = {
     "consent": ["all", "counselling_only", "none"],
@@ -81,11 +82,18 @@ def test_every_text_needs_vi_and_en_and_other_languages_read_vi() -> None:
 
 
 def test_consent_explains_privacy_and_refusal_stops() -> None:
-    consent = load_survey().question("consent")
+    survey = load_survey()
+    consent = survey.question("consent")
+    # the consent screen shows the `privacy` message (as /privacy does), then the choices
+    privacy = survey.messages["privacy"]
     for lang in ("vi", "en"):
-        assert "/delete_me" in consent.prompt.get(lang)
-        assert "5" in consent.prompt.get(lang)  # retention: 5 years after discharge
-    assert "Sở Giáo dục và Đào tạo" in consent.prompt.vi
+        for needle in ("/delete_me", "/sharing", "/survey", "5"):  # 5: years after discharge
+            assert needle in privacy.get(lang), (lang, needle)
+    for needle in ("Bộ đội Biên phòng", "vay vốn", "gọi điện", "Sở Giáo dục và Đào tạo"):
+        assert needle in privacy.vi, needle
+    assert "Border Guard" in privacy.en and "loans" in privacy.en
+    for option in consent.options:
+        assert option.label.vi in consent.prompt.vi and option.label.en in consent.prompt.en
     refuse, agree = consent.option("none"), consent.option("all")
     assert refuse is not None and refuse.stop
     assert agree is not None and not agree.stop
@@ -98,7 +106,7 @@ def test_load_survey_caches_per_path_and_reload_rereads(tmp_path: Path) -> None:
     first = load_survey(path)
     assert load_survey(str(path)) is first
     path.write_text(
-        path.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "9.9"'),
+        path.read_text(encoding="utf-8").replace('version: "2026.2"', 'version: "9.9"'),
         encoding="utf-8",
     )
     assert load_survey(path).version == first.version
@@ -230,6 +238,17 @@ BROKEN = {
     "unknown type": (
         ("    type: yes_no", "    type: maybe  # HERE"),
         "questions.3.type: Input should be",
+    ),
+    "saves_as a later question": (
+        (
+            "    type: month\n    label: {vi: Bắt đầu",
+            "    type: month\n    saves_as: end  # HERE\n    label: {vi: Bắt đầu",
+        ),
+        "saves_as 'end' must be an earlier question",
+    ),
+    "saves_as a question of another type": (
+        ("      after: start", "      after: start\n    saves_as: name  # HERE"),
+        "saves_as 'name' is not a month question",
     ),
     "html tag not allowed": (
         ('prompt: {vi: "Tên bạn?"', 'prompt: {vi: "<u>Tên</u> bạn?"'),

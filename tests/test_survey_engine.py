@@ -174,7 +174,9 @@ def test_conditions_all_any_not_and_lists(survey: Survey) -> None:
     answers = {**full_answers(), "pick": ["a", "b"]}
     assert next_id(big, answers) == "follow"
     assert next_question(big, {**answers, "branch": "police"}) is None
-    assert next_id(big, {**answers, "branch": "police", "phone": None}) == "follow"
+    no_phone = {**answers, "branch": "police", "phone": None}
+    assert next_id(big, no_phone) == "call_phone"  # a call-back needs a number: asked again
+    assert next_id(big, {**no_phone, "call_phone": None}) == "follow"
     assert next_question(big, {**answers, "pick": ["a"]}) is None
 
     pick = big.question("pick")
@@ -460,7 +462,10 @@ def test_text_lookup_fills_placeholders_and_falls_back(survey: Survey) -> None:
     assert text(survey, "progress", "fr", n=1, total=2) == "Câu 1/2"
     assert text(survey, "progress", "vi") == "Câu {n}/{total}"
     assert "Lạng Sơn" in text(survey, "commune_outside", "vi", name="Xã X", province="Cao Bằng")
-    assert prompt(survey.question("branch"), "en") == "Which force did you serve in?"
+    assert (
+        prompt(survey.question("branch"), "en")
+        == "Which force are you serving or did you serve in?"
+    )
     assert option_label(survey.question("job_referral"), "yes", "vi") == "Có"
     with pytest.raises(KeyError):
         text(survey, "no_such_message", "vi")

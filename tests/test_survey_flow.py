@@ -76,10 +76,16 @@ async def test_full_survey_in_english(running_bot: RunningBot) -> None:
     reply = await user.ask("welding")
     reply = await user.click(reply.button_texts[0])
     reply = await user.click("Done")
-    reply = await tap_until_summary(user, reply)
-    assert "Your answers" in reply.last.text
+    reply = await tap_until_summary(user, reply, until="Would you like an officer to call you")
+    # "Yes" to a call-back after skipping the phone: the number is asked for, in English
+    reply = await user.click("Yes")
+    assert "An officer needs your phone number to call you" in reply.text
+    assert reply.keyboard_texts == ["Send my phone number", "Skip"]
+    reply = await user.share_contact("+84 912 000 111")
+    assert "✅ 0912 000 111" in reply.text and "Your answers" in reply.last.text
     reply = await user.click("✅ Confirm")
     assert "Thank you" in reply.text
+    assert (await stored_answers(running_bot, 2002))["phone"] == "+84912000111"
 
 
 async def test_edit_answers_from_summary(running_bot: RunningBot) -> None:
@@ -169,7 +175,7 @@ async def test_bad_months_are_refused_and_asked_again(running_bot: RunningBot) -
     reply = await user.click("Quân đội")
     assert "Câu 4/14" in reply.text
     for bad, needle in [
-        ("tháng ba", "Bot chưa đọc được tháng này"),
+        ("tháng ba", "Mình chưa đọc được tháng này"),
         ("13/2024", "Không có tháng"),
         ("31/02/2024", "Không có tháng"),
         ("2024/03/99", ""),
@@ -199,7 +205,7 @@ async def test_commune_outside_the_province_and_close_matches(running_bot: Runni
     assert "Hà Nội" in reply.text and "không thuộc Lạng Sơn" in reply.text
     assert "Câu 6/14" in reply.text
     reply = await user.ask("xyzzy qwerty")
-    assert "chưa tìm thấy xã/phường" in reply.text
+    assert "Mình chưa tìm thấy xã/phường" in reply.text
     reply = await user.ask("phuong ky lua")
     assert "Câu 7/14" in reply.text
     person = await stored_person(running_bot, 2010)
@@ -221,10 +227,12 @@ async def test_stickers_long_text_html_name_old_and_forged_buttons(running_bot: 
     reply = await user.ask("Nông Văn Ích")
     assert "Câu 2/14" in reply.text
     await user.ask("0912345678")
-    # a button from the consent message (an old question) changes nothing
+    # the consent message, answered, has no buttons left; an old tap on it changes nothing
     history = await user.history()
-    consent_msg = next(m for m in history if "Đồng ý tất cả" in m.button_texts)
-    reply = await user.click("Không đồng ý", message_id=consent_msg.message_id)
+    consent_msg = next(m for m in history if "Đồng ý tất cả" in (m.text or ""))
+    assert consent_msg.buttons == [] and "✅ Đồng ý tất cả" in (consent_msg.text or "")
+    await user.press(callback_data="a:consent:none", message_id=consent_msg.message_id, force=True)
+    reply = await user.expect_reply()
     assert reply.toast and "cũ" in reply.toast and "Câu 3/14" in reply.text
     assert await stored_person(running_bot, 2011) is not None
     # forged callback data: refused, question asked again
@@ -278,5 +286,5 @@ async def test_completed_survey_is_exported_and_delete_me_removes_it(
     assert row["trade_1_code"] == "korean" and row["trade_1_raw"] == "tieng han"
     assert row["branch"] == "Quân đội" and row["discharge_month"] == "03/2026"
     await user.ask("/delete_me")
-    await user.click("🗑 Xoá hết dữ liệu của tôi")
+    await user.click("🗑 Xóa hết dữ liệu của tôi")
     assert await rows() == []

@@ -55,6 +55,7 @@ MESSAGE_KEYS: dict[str, frozenset[str]] = {
         "not_answered": (),
         # flow and buttons (handlers)
         "intro": (),
+        "privacy": (),
         "progress": ("n", "total"),
         "skip": (),
         "yes": (),
@@ -200,6 +201,8 @@ class _Checker:
         if question.when is not None:
             self.check_condition(question.when, (*loc, "when"), qid, seen)
         self.check_validation(question, loc, seen)
+        if question.saves_as is not None:
+            self.check_saves_as(question, (*loc, "saves_as"), seen)
         if question.max_choices is not None:
             if question.type not in ("multi_choice", "trade"):
                 self.add((*loc, "max_choices"), f"{qid}: max_choices needs multi_choice or trade")
@@ -282,6 +285,16 @@ class _Checker:
         low, high = rules.get("min_length"), rules.get("max_length")
         if low and high and low.value > high.value:
             self.add((*loc, "validation"), f"{qid}: min_length is above max_length")
+
+    def check_saves_as(
+        self, question: Question, loc: tuple[int | str, ...], seen: dict[str, int]
+    ) -> None:
+        """``saves_as`` names an earlier question of the same type."""
+        target = question.saves_as or ""
+        if target not in seen or target == question.id:
+            self.add(loc, f"{question.id}: saves_as {target!r} must be an earlier question")
+        elif self.survey.question(target).type != question.type:
+            self.add(loc, f"{question.id}: saves_as {target!r} is not a {question.type} question")
 
     def check_month_ref(
         self, target: str, loc: tuple[int | str, ...], qid: str, seen: dict[str, int]

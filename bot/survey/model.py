@@ -192,6 +192,9 @@ class Question(_Strict):
     editable: bool = True
     validation: Validation = Validation()
     max_choices: int | None = Field(default=None, ge=1)
+    # a given answer is stored as the answer to this earlier question of the same type (the
+    # call-back question asks for the phone number the soldier skipped)
+    saves_as: str | None = None
 
     @property
     def optional(self) -> bool:

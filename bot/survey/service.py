@@ -18,6 +18,7 @@ from bot.survey import Question, Survey, load_survey, prune
 from bot.timeline import reschedule_person
 from storage import people as people_repo
 from storage import survey as repo
+from storage.audit import audit
 from storage.models import Person
 from storage.models.base import utcnow
 
@@ -154,6 +155,28 @@ def _month_date(value: Any) -> date | None:
         return None
     year, month = str(value).split("-")
     return date(int(year), int(month), 1)
+
+
+async def set_sharing(session: AsyncSession, person: Person, sharing: bool) -> bool:
+    """Let training schools and the Employment Service Centre see the person (consent "all") or
+    not ("counselling_only"): the consent answer and ``Person.consent_sharing`` change together,
+    audited. False when it was so already."""
+    if person.consent_sharing == sharing:
+        return False
+    response, answers = await repo.latest_with_answers(session, person)
+    if response is not None and "consent" in answers:
+        await repo.upsert_answer(
+            session,
+            response,
+            question_id="consent",
+            value="all" if sharing else "counselling_only",
+            raw_text=None,
+            version=survey().version,
+        )
+    await people_repo.write_person(session, person, consent_sharing=sharing)
+    detail = {"person_id": person.id, "sharing": sharing}
+    await audit(session, actor="bot", action="consent.sharing", detail=detail)
+    return True
 
 
 async def refuse(session: AsyncSession, person: Person) -> None:

@@ -113,7 +113,8 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         "stop": N_("Không nhận thông báo chung nữa"),
         "language": N_("Đổi ngôn ngữ"),
         "privacy": N_("Dữ liệu của bạn"),
-        "delete_me": N_("Xoá dữ liệu của tôi"),
+        "sharing": N_("Chia sẻ với trường nghề"),
+        "delete_me": N_("Xóa dữ liệu của tôi"),
         "help": N_("Trợ giúp"),
     }
     for lang in (None, *LANGUAGES):

@@ -24,6 +24,7 @@ COMMANDS = (
     "stop",
     "language",
     "privacy",
+    "sharing",
     "delete_me",
     "help",
 )
@@ -31,7 +32,17 @@ COMMANDS = (
 
 def get_routers() -> list[Router]:
     """All routers in dispatch order; the fallback router must stay last."""
-    from handlers import ask, broadcasts, common, errors, fallback, groups, reminders, survey
+    from handlers import (
+        ask,
+        broadcasts,
+        common,
+        errors,
+        fallback,
+        groups,
+        privacy,
+        reminders,
+        survey,
+    )
     from handlers.filters import private_button, private_message
 
     private = Router(name="private")
@@ -39,6 +50,7 @@ def get_routers() -> list[Router]:
     private.callback_query.filter(private_button())
     private.include_routers(
         common.create_router(),
+        privacy.create_router(),
         reminders.create_router(),
         ask.create_router(),
         broadcasts.create_router(),

@@ -13,6 +13,12 @@ class EraseCb(CallbackData, prefix="erase"):
     confirm: bool
 
 
+class SharingCb(CallbackData, prefix="share"):
+    """/sharing: let schools and the Employment Service Centre see one's details, or stop."""
+
+    share: bool
+
+
 class SurveyCb(CallbackData, prefix="survey"):
     """Entry points: ``survey:start`` and ``survey:review`` (also sent by reminders)."""
 

@@ -1,4 +1,4 @@
-"""/start, /help, /language, /privacy and /delete_me."""
+"""/start, /help, /language and /delete_me."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ async def command_help_handler(message: Message) -> None:
             "/reminders — bật/tắt lời nhắc\n"
             "/language — đổi ngôn ngữ\n"
             "/privacy — dữ liệu của bạn được dùng thế nào\n"
-            "/delete_me — xoá toàn bộ dữ liệu của bạn"
+            "/sharing — chia sẻ hay thôi chia sẻ với trường nghề và Trung tâm Dịch vụ việc làm\n"
+            "/delete_me — xóa toàn bộ dữ liệu của bạn"
         ),
         reply_markup=ask_keyboard(_("💬 Hỏi cán bộ")),
     )
@@ -79,26 +80,6 @@ async def language_chosen(
             await query.message.answer(_("Đã chuyển sang tiếng Việt."))
 
 
-async def command_privacy_handler(message: Message) -> None:
-    """What is collected, why, who sees it, how long, how to erase."""
-    await message.answer(
-        _(
-            "<b>Dữ liệu của bạn</b>\n\n"
-            "<b>Thu thập gì:</b> họ tên, số điện thoại (nếu bạn cho), đơn vị (quân đội/công an), "
-            "tháng nhập ngũ và xuất ngũ, xã/phường nơi ở, trình độ học vấn, nghề muốn học và "
-            "mong muốn việc làm. Mình không hỏi gì khác.\n"
-            "<b>Để làm gì:</b> tư vấn học nghề, giới thiệu khóa học và việc làm, nhắc các mốc "
-            "quan trọng, và thống kê kết quả của kế hoạch hỗ trợ thanh niên xuất ngũ.\n"
-            "<b>Ai được xem:</b> công an và quân sự xã/phường nơi bạn ở, Công an tỉnh, Sở Giáo dục "
-            "và Đào tạo. Cơ sở đào tạo nghề và Trung tâm dịch vụ việc làm chỉ được xem nếu bạn "
-            "đồng ý chia sẻ.\n"
-            "<b>Giữ bao lâu:</b> đến 5 năm sau khi bạn xuất ngũ, hoặc đến khi bạn yêu cầu xoá.\n"
-            "<b>Xoá dữ liệu:</b> gõ /delete_me bất cứ lúc nào. Sau khi xoá chỉ còn lại một con "
-            "số thống kê không có tên."
-        )
-    )
-
-
 async def command_delete_me_handler(message: Message, person: Person, state: FSMContext) -> None:
     """Ask for confirmation before erasing (nothing to ask when nothing is stored)."""
     if not people.is_stored(person):
@@ -107,10 +88,10 @@ async def command_delete_me_handler(message: Message, person: Person, state: FSM
         return
     await message.answer(
         _(
-            "Bạn có chắc muốn xoá toàn bộ dữ liệu của mình? Mọi câu trả lời sẽ bị xoá và "
+            "Bạn có chắc muốn xóa toàn bộ dữ liệu của mình? Mọi câu trả lời sẽ bị xóa và "
             "không lấy lại được."
         ),
-        reply_markup=erase_keyboard(_("🗑 Xoá hết dữ liệu của tôi"), _("Không, giữ lại")),
+        reply_markup=erase_keyboard(_("🗑 Xóa hết dữ liệu của tôi"), _("Không, giữ lại")),
     )
 
 
@@ -129,7 +110,7 @@ async def erase_confirmed(
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.edit_text(
-            _("Đã xoá toàn bộ dữ liệu của bạn. Nếu muốn bắt đầu lại, gõ /start.")
+            _("Đã xóa toàn bộ dữ liệu của bạn. Nếu muốn bắt đầu lại, gõ /start.")
         )
 
 
@@ -155,7 +136,6 @@ def create_router() -> Router:
     router.message.register(command_help_handler, Command("help"))
     router.message.register(command_language_handler, Command("language"))
     router.callback_query.register(language_chosen, LangCb.filter())
-    router.message.register(command_privacy_handler, Command("privacy"))
     router.message.register(command_delete_me_handler, Command("delete_me"))
     router.callback_query.register(erase_confirmed, EraseCb.filter(F.confirm))
     router.callback_query.register(erase_cancelled, EraseCb.filter(~F.confirm))

@@ -8,7 +8,7 @@ from functools import lru_cache
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.callbacks import AskCb, EraseCb, LangCb, SurveyCb
+from handlers.callbacks import AskCb, EraseCb, LangCb, SharingCb, SurveyCb
 
 
 def inline(rows: Iterable[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -39,6 +39,13 @@ def erase_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
     kb.button(text=yes, callback_data=EraseCb(confirm=True))
     kb.button(text=no, callback_data=EraseCb(confirm=False))
     kb.adjust(1)
+    return kb.as_markup()
+
+
+@lru_cache(maxsize=8)
+def sharing_keyboard(label: str, share: bool) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=label, callback_data=SharingCb(share=share))
     return kb.as_markup()
 
 

@@ -65,7 +65,7 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
     assert {"vi", "en"} <= set(by_lang)
     vi = {c["command"]: c["description"] for c in by_lang["vi"]}
     en = {c["command"]: c["description"] for c in by_lang["en"]}
-    assert vi["delete_me"] == "Xoá dữ liệu của tôi" and en["delete_me"] == "Delete my data"
+    assert vi["delete_me"] == "Xóa dữ liệu của tôi" and en["delete_me"] == "Delete my data"
     assert set(vi) == {
         "start",
         "survey",
@@ -74,6 +74,7 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
         "stop",
         "language",
         "privacy",
+        "sharing",
         "delete_me",
         "help",
     }
@@ -150,9 +151,9 @@ async def test_delete_me_erases_everything_but_a_count(running_bot_any_db: Runni
     await user.click("Đồng ý tất cả")
     await user.ask("Lò Văn Lan")
     reply = await user.ask("/delete_me")
-    assert "chắc muốn xoá" in reply.text
-    reply = await user.click("🗑 Xoá hết dữ liệu của tôi")
-    assert "Đã xoá toàn bộ dữ liệu" in reply.text
+    assert "chắc muốn xóa" in reply.text
+    reply = await user.click("🗑 Xóa hết dữ liệu của tôi")
+    assert "Đã xóa toàn bộ dữ liệu" in reply.text
     async with rb.sessionmaker() as session:
         assert await repo.get_person(session, telegram_user_id=1008) is None
         assert await session.scalar(select(func.count()).select_from(Answer)) == 0
@@ -168,7 +169,7 @@ async def test_privacy_explains_collection_purpose_access_retention_erasure(
 ) -> None:
     user = running_bot.emu.user(1009, first_name="Minh", language_code="vi")
     text = (await user.ask("/privacy")).text
-    for needle in ("Thu thập gì", "Để làm gì", "Ai được xem", "Giữ bao lâu", "/delete_me"):
+    for needle in ("Mình ghi lại", "Để làm gì", "Ai được xem", "Giữ bao lâu", "/delete_me"):
         assert needle in text
 
 

@@ -67,10 +67,10 @@ async def sharing_button_handler(
     if person.consent_at is None:
         await query.answer(_("Nút này đã cũ. Gõ /sharing để xem lại."))
         return
-    await svc.set_sharing(session, person, callback_data.share)
+    changed = await svc.set_sharing(session, person, callback_data.share)
     await query.answer()
-    if not isinstance(query.message, Message):
-        return
+    if not changed or not isinstance(query.message, Message):
+        return  # a second tap: the first one already said so
     if callback_data.share:
         done = _(
             "Đã bật chia sẻ: các trường, cơ sở dạy nghề và Trung tâm Dịch vụ việc làm có thể "

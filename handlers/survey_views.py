@@ -139,7 +139,10 @@ def echo_replies(survey: Survey, question: Question, value: Any, lang: str) -> l
     keyboard goes with it. Free text is not echoed: it is what was typed."""
     if question.type == "text":
         return []
-    shown = format_answer(survey, question, value, lang, commune_name=labels.commune_name)
+    if value is None:  # skipped: the button's own word
+        shown = text(survey, "skip", lang)
+    else:
+        shown = format_answer(survey, question, value, lang, commune_name=labels.commune_name)
     markup = ReplyKeyboardRemove() if question.type == "phone" else None
     return [Reply(f"✅ {html.escape(shown)}", markup)]
 

@@ -107,7 +107,7 @@ async def test_survey_page_renders_formatting_and_conditions_in_words(tmp_path: 
     for raw in RAW_VALUES:
         assert raw not in text, raw
     assert "Chỉ hỏi khi: “Muốn được giới thiệu việc làm” là “Có”" in text
-    assert "Asked only when: “Wants a job referral” is “Yes”" in " ".join(
+    assert "Asked only when: “Wants to be referred to jobs” is “Yes”" in " ".join(
         page_text(english).split()
     )
 

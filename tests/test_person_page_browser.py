@@ -61,7 +61,8 @@ async def answer_survey(user: EmulatedUser) -> None:
     reply = await user.click(reply.button_texts[0])
     assert "Đã ghi nghề số 2" in reply.text, reply
     reply = await user.click("Xong")
-    reply = await tap_until_summary(user, reply)
+    reply = await tap_until_summary(user, reply, until="gọi điện tư vấn trực tiếp")
+    reply = await user.click("Không")  # no phone given: a call-back would ask for one
     await user.click("✅ Xác nhận")
 
 

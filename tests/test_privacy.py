@@ -70,9 +70,16 @@ async def test_sharing_alone_can_be_withdrawn_and_given_again(
     assert await institutions_see()
     reply = await user.ask("/sharing")
     assert "Bạn đang đồng ý chia sẻ" in reply.text
-    reply = await user.click("Thôi chia sẻ với trường và Trung tâm")
+    (label, data), message_id = reply.last.buttons[0][0], reply.last.message_id
+    assert label == "Thôi chia sẻ với trường và Trung tâm"
+    reply = await user.click(label)
     assert reply.last.text and reply.last.text.startswith("Đã thôi chia sẻ")
     assert reply.last.buttons == [] and reply.last.edited
+    # a second tap that was already on its way changes and says nothing more
+    seen = len(await user.history())
+    await user.press(callback_data=data, message_id=message_id, force=True)
+    assert (await user.expect_reply()).toast is None
+    assert len(await user.history()) == seen
     person = await stored_person(rb, 3203)
     assert person is not None and person.consent_sharing is False
     assert person.consent_at is not None and person.full_name == "Lò Thị Lan"  # nothing else

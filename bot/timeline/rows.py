@@ -104,10 +104,9 @@ def _catch_up(
         group = [(entry, due, exp) for entry, due, exp in windows if entry.anchor == anchor]
         if any(due <= finished < exp for _, due, exp in group):
             continue  # a stage was current: it is sent as usual
-        missed = [(due, exp, entry) for entry, due, exp in group if exp <= finished]
-        past = [m for m in missed if m[2].catch_up]
+        past = [(due, exp, e) for e, due, exp in group if e.catch_up and exp <= finished]
         if past:
-            due, exp, entry = max(past, key=lambda m: m[0])
+            due, exp, entry = max(past, key=lambda p: p[0])
             found[entry.id] = (finished, finished + (exp - due))
     return found
 

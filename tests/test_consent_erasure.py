@@ -75,7 +75,7 @@ async def test_refusal_then_commands_store_nothing(running_bot_any_db: RunningBo
     await refuser.ask("/language")
     await refuser.click("🇬🇧 English")
     reply = await start_survey(refuser, consent="I do not agree")
-    assert "stores nothing about you" in reply.text
+    assert "I respect your choice and store nothing about you" in reply.text
     # the language chosen went with the rest: back to Telegram's language
     assert "Các lệnh:" in (await refuser.ask("/help")).text
     reply = await refuser.ask("/reminders")
@@ -135,7 +135,7 @@ async def test_erased_ids_are_never_given_to_someone_else(running_bot_any_db: Ru
     await start_survey(first)
     await start_survey(second)
     await second.ask("/delete_me")
-    await second.click("🗑 Xoá hết dữ liệu của tôi")
+    await second.click("🗑 Xóa hết dữ liệu của tôi")
     third = rb.emu.user(6303)
     await start_survey(third)
     async with rb.sessionmaker() as session:
@@ -183,7 +183,7 @@ async def test_delete_me_leaves_nothing_but_the_count(running_bot_any_db: Runnin
     assert _in_sqlite_files(rb) == (list(_forms()) if on_sqlite else [])  # on disk, for now
 
     await user.ask("/delete_me")
-    await user.click("🗑 Xoá hết dữ liệu của tôi")
+    await user.click("🗑 Xóa hết dữ liệu của tôi")
     await _all_replied(rb)
     after = await _every_table(rb)
     found = {

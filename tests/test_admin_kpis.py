@@ -153,7 +153,7 @@ async def test_timezone_setting_places_instants_on_local_days(
             client,
             "/exports",
             "/exports/download",
-            {"fmt": "csv", "date_from": "2027-01-01", "date_to": "2027-01-01"},
+            {"fmt": "csv", "date_from": "2027-01-01", "date_to": "2027-01-01", "headers": "codes"},
         )
         assert resp.status_code == 200
         rows = list(csv.DictReader(io.StringIO(resp.content.decode("utf-8-sig"))))

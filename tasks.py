@@ -53,8 +53,15 @@ def run(*args: str) -> int:
     return subprocess.call([str(BIN / "xuatngu"), "run", *args], cwd=ROOT)
 
 
+# the whole suite on four pytest-xdist workers, a test file per worker (its fixtures stay
+# together): most tests wait on a bot, an emulator or a database, so four share two cores well
+# (measured: 13 min 40 s serially, 5 min 41 s so, 634 tests)
+PARALLEL = ("-n", "4", "--dist", "loadfile")
+
+
 def test(*args: str) -> int:
-    return subprocess.call([str(PY), "-m", "pytest", *args], cwd=ROOT)
+    """The whole suite in parallel, or pytest with the arguments given (serially)."""
+    return subprocess.call([str(PY), "-m", "pytest", *(args or PARALLEL)], cwd=ROOT)
 
 
 def lint(*_: str) -> int:

@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.textnorm import fold
+
 M = TypeVar("M", bound=BaseModel)
 
 # The shipped content; operators may point XUATNGU_CONTENT_DIR at an edited copy.
@@ -138,3 +140,23 @@ def validate_model(model: type[M], data: Any, path: Path) -> M:
             dotted = ".".join(str(p) for p in loc) or "(top level)"
             problems.append(ContentProblem(path, line_for(data, loc), f"{dotted}: {err['msg']}"))
         raise ContentError(problems) from None
+
+
+def words_that_fold(values: Iterable[object]) -> list[str]:
+    """A check for match words (trade synonyms, FAQ keywords): each keeps a letter or digit
+    once folded, or the matcher could never meet it."""
+    words = [str(value) for value in values]
+    for word in words:
+        if not fold(word):
+            raise ValueError(f"{word!r} has no letters or digits")
+    return words
+
+
+def first_duplicate(keys: Iterable[str]) -> str | None:
+    """The first key seen twice, or None."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +29,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
 from storage.models.base import utcnow
+from tests.conftest import free_port
 
 set_hash_cost(time_cost=1, memory_cost=1024, parallelism=1)  # argon2 still, but fast
 
@@ -169,3 +173,33 @@ async def admin_env(
         for client in env.clients:
             await client.aclose()
         await engine.dispose()
+
+
+@contextmanager
+def serve_admin(tmp_path: Path, seed: Callable[[AdminEnv], Awaitable[None]]) -> Iterator[str]:
+    """The admin app, seeded, served by uvicorn on 127.0.0.1:<free port> in a thread (for a
+    browser); the base URL. Stopped through the server's handle, the database closed."""
+    import uvicorn
+
+    loop = asyncio.new_event_loop()
+    cm = admin_env(tmp_path)
+    env = loop.run_until_complete(cm.__aenter__())
+    loop.run_until_complete(seed(env))
+    port = free_port()
+    config = uvicorn.Config(
+        env.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert srv.started, "uvicorn did not start"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+        loop.run_until_complete(cm.__aexit__(None, None, None))
+        loop.close()

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.admin_helpers import PASSWORD, AdminEnv, admin_env
+from tests.admin_helpers import PASSWORD, AdminEnv, serve_admin
 from tests.factories import make_person
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -33,12 +29,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _seed(env: AdminEnv) -> None:
     trades = [("weld", "drive_b"), ("drive_b",), ("auto_repair", "weld"), ("delivery",)]
     async with env.sessionmaker() as s:
@@ -52,31 +42,9 @@ async def _seed(env: AdminEnv) -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """Uvicorn serving the app on 127.0.0.1:<free port> in a thread; stopped by its handle."""
-    import uvicorn
-
-    loop = asyncio.new_event_loop()
-    cm = admin_env(tmp_path)
-    env = loop.run_until_complete(cm.__aenter__())
-    loop.run_until_complete(_seed(env))
-    port = _free_port()
-    config = uvicorn.Config(
-        env.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-        loop.run_until_complete(cm.__aexit__(None, None, None))
-        loop.close()
+    """The seeded admin app in a thread (see ``serve_admin``)."""
+    with serve_admin(tmp_path, _seed) as url:
+        yield url
 
 
 def test_login_dashboard_and_export_in_chromium(server: str, tmp_path: Path) -> None:

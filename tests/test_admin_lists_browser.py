@@ -4,10 +4,7 @@ labels that are not cut short. Screenshots go to the test's tmp dir."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +12,9 @@ from typing import Any
 import openpyxl
 import pytest
 
-from tests.admin_helpers import PASSWORD, AdminEnv, admin_env
+from tests.admin_helpers import PASSWORD, AdminEnv, serve_admin
 from tests.factories import make_person
-from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, _free_port
+from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS
 
 KY_LUA, TAM_THANH, DONG_KINH = "6187", "5986", "5977"
 LONG_TRADES = ("solar", "hospitality", "agri_machine", "drive_cd", "delivery")
@@ -48,31 +45,9 @@ async def _seed(env: AdminEnv) -> None:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """Uvicorn serving the seeded app on a free port in a thread; stopped by its handle."""
-    import uvicorn
-
-    loop = asyncio.new_event_loop()
-    cm = admin_env(tmp_path)
-    env = loop.run_until_complete(cm.__aenter__())
-    loop.run_until_complete(_seed(env))
-    port = _free_port()
-    config = uvicorn.Config(
-        env.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not srv.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert srv.started, "uvicorn did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(timeout=10)
-        loop.run_until_complete(cm.__aexit__(None, None, None))
-        loop.close()
+    """The seeded admin app in a thread (see ``serve_admin``)."""
+    with serve_admin(tmp_path, _seed) as url:
+        yield url
 
 
 def _visible(page: Any, select: str) -> list[str]:

@@ -13,11 +13,12 @@ from bot.content_loading import (
     ContentError,
     ContentProblem,
     Localized,
+    first_duplicate,
     line_for,
     load_yaml,
     validate_model,
+    words_that_fold,
 )
-from bot.textnorm import fold
 
 TRADES_PATH = CONTENT_DIR / "trades.yaml"
 
@@ -63,10 +64,7 @@ class Trade(BaseModel):
     @field_validator("synonyms", "exact")
     @classmethod
     def _words_fold(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not fold(str(value)):
-                raise ValueError(f"{value!r} has no letters or digits")
-        return [str(v) for v in values]
+        return words_that_fold(values)
 
     def name_in(self, lang: str) -> str:
         """The name in ``lang`` ("vi" or "en"; anything else gives Vietnamese)."""
@@ -82,11 +80,9 @@ class TradeCatalog(BaseModel):
 
     @model_validator(mode="after")
     def _unique_codes(self) -> TradeCatalog:
-        seen: set[str] = set()
-        for trade in self.trades:
-            if trade.code in seen:
-                raise ValueError(f"duplicate trade code {trade.code!r}")
-            seen.add(trade.code)
+        duplicate = first_duplicate(t.code for t in self.trades)
+        if duplicate is not None:
+            raise ValueError(f"duplicate trade code {duplicate!r}")
         return self
 
     def __iter__(self) -> Iterator[Trade]:  # type: ignore[override]

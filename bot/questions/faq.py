@@ -26,12 +26,14 @@ from bot.content_loading import (
     ContentError,
     ContentProblem,
     Localized,
+    first_duplicate,
     line_for,
     load_yaml,
     validate_model,
+    words_that_fold,
 )
 from bot.matching.spelling import FILLERS, canon_tokens, variants
-from bot.textnorm import fold, is_syllable
+from bot.textnorm import is_syllable
 
 FAQ_PATH = CONTENT_DIR / "faq.yaml"
 FAQ_TAGS = frozenset({"b", "i"})
@@ -52,10 +54,7 @@ class FaqEntry(BaseModel):
     @field_validator("keywords")
     @classmethod
     def _keywords_fold(cls, values: list[str]) -> list[str]:
-        for value in values:
-            if not fold(str(value)):
-                raise ValueError(f"{value!r} has no letters or digits")
-        return [str(v) for v in values]
+        return words_that_fold(values)
 
 
 class Faq(BaseModel):
@@ -67,11 +66,9 @@ class Faq(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Faq:
-        seen: set[str] = set()
-        for entry in self.entries:
-            if entry.id in seen:
-                raise ValueError(f"duplicate entry id {entry.id!r}")
-            seen.add(entry.id)
+        duplicate = first_duplicate(e.id for e in self.entries)
+        if duplicate is not None:
+            raise ValueError(f"duplicate entry id {duplicate!r}")
         return self
 
     def get(self, entry_id: str) -> FaqEntry | None:

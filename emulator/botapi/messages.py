@@ -75,29 +75,16 @@ async def send_message(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 async def send_photo(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     """Send a photo uploaded as multipart (or an earlier file_id), optionally with a caption."""
-    chat = open_chat(bot, p.chat_id())
-    raw = p.get_str("caption")
-    parse_mode = p.get_str("parse_mode")
-    caption, entities = parse_text(raw, parse_mode, MAX_CAPTION, "caption")
-    markup = check_markup(p.get_json("reply_markup"))
-    rate_check(bot, chat.chat_id)
-    # after every check: a refused call (429, a bad caption) keeps no file, as on Telegram
-    stored = _uploaded_file(core, p, "photo")
-    size = {**stored.tg_file(), "width": 1280, "height": 960}
-    msg = new_bot_message(
-        bot,
-        chat,
-        photo=[size],
-        caption=caption or None,
-        caption_entities=entities,
-        reply_markup=inline_only(markup),
-    )
-    rec = MsgRecord(msg, True, "photo", raw=raw, parse_mode=parse_mode, markup=markup)
-    return _deliver(bot, chat, rec, "photos")
+    return _send_file(core, bot, p, "photo")
 
 
 async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     """Send a file uploaded as multipart (or an earlier file_id)."""
+    return _send_file(core, bot, p, "document")
+
+
+def _send_file(core: EmulatorCore, bot: BotState, p: Params, kind: str) -> Any:
+    """sendPhoto (``kind`` "photo") or sendDocument ("document"), with an optional caption."""
     chat = open_chat(bot, p.chat_id())
     raw = p.get_str("caption")
     parse_mode = p.get_str("parse_mode")
@@ -105,17 +92,24 @@ async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     markup = check_markup(p.get_json("reply_markup"))
     rate_check(bot, chat.chat_id)
     # after every check: a refused call (429, a bad caption) keeps no file, as on Telegram
-    stored = _uploaded_file(core, p, "document")
-    document = {**stored.tg_file(), "file_name": stored.filename, "mime_type": stored.mime_type}
+    stored = _uploaded_file(core, p, kind)
+    if kind == "photo":
+        media: JSON = {"photo": [{**stored.tg_file(), "width": 1280, "height": 960}]}
+    else:
+        file_info = {"file_name": stored.filename, "mime_type": stored.mime_type}
+        media = {"document": {**stored.tg_file(), **file_info}}
     msg = new_bot_message(
         bot,
         chat,
-        document=document,
+        **media,
         caption=caption or None,
         caption_entities=entities,
         reply_markup=inline_only(markup),
     )
-    info = {
+    rec = MsgRecord(msg, True, kind, raw=raw, parse_mode=parse_mode, markup=markup)
+    if kind == "photo":
+        return _deliver(bot, chat, rec, "photos")
+    rec.document = {
         "file_id": stored.file_id,
         "filename": stored.filename,
         "size": len(stored.data),
@@ -123,8 +117,6 @@ async def send_document(core: EmulatorCore, bot: BotState, p: Params) -> Any:
         "caption": caption or None,
         "url": f"/_emu/files/{stored.file_id}",
     }
-    rec = MsgRecord(msg, True, "document", raw=raw, parse_mode=parse_mode, markup=markup)
-    rec.document = info
     return _deliver(bot, chat, rec, "documents")
 
 

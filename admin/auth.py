@@ -40,6 +40,8 @@ class Principal:
     communes: tuple[str, ...] = ()
     trades: tuple[str, ...] = ()
     csrf_token: str = field(default="", repr=False)
+    # an institution account's institution: the courses it edits, the lists it sees
+    institution_id: int | None = None
 
     @property
     def actor(self) -> str:
@@ -66,6 +68,7 @@ def _principal(user: AdminUser, csrf: str = "") -> Principal:
         communes=tuple(user.communes or ()),
         trades=tuple(user.trades or ()),
         csrf_token=csrf,
+        institution_id=user.institution_id,
     )
 
 
@@ -78,6 +81,7 @@ def api_principal(client: ApiClient) -> Principal:
         role=client.role,
         communes=tuple(client.communes or ()),
         trades=tuple(client.trades or ()),
+        institution_id=client.institution_id,
     )
 
 

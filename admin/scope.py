@@ -9,19 +9,29 @@ from admin.auth import Principal
 from storage.models.admin import CallbackRequest
 from storage.models.core import Person, TradePreference
 
-ALL_ROLES = frozenset({"admin", "provincial", "commune", "counsellor", "institution", "viewer"})
+ALL_ROLES = frozenset(
+    {"admin", "provincial", "commune", "counsellor", "employment", "institution", "viewer"}
+)
 PERMISSIONS: dict[str, frozenset[str]] = {
     "dashboard": ALL_ROLES,
     "survey": ALL_ROLES,
-    "people": frozenset({"admin", "provincial", "commune", "counsellor", "institution"}),
+    "people": frozenset(
+        {"admin", "provincial", "commune", "counsellor", "employment", "institution"}
+    ),
     # record outcomes, correct the profile, erase: officers and counsellors, in their scope
     "people.edit": frozenset({"admin", "commune", "counsellor"}),
     "callbacks": frozenset({"admin", "provincial", "commune", "counsellor"}),
     "callbacks.edit": frozenset({"admin", "commune", "counsellor"}),
-    "questions": frozenset({"admin", "provincial", "commune", "counsellor"}),
-    "questions.reply": frozenset({"admin", "commune", "counsellor"}),
+    "questions": frozenset({"admin", "provincial", "commune", "counsellor", "employment"}),
+    "questions.reply": frozenset({"admin", "commune", "counsellor", "employment"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),
-    "broadcasts": frozenset({"admin", "provincial", "commune", "counsellor"}),
+    "broadcasts": frozenset({"admin", "provincial", "commune", "counsellor", "employment"}),
+    # the catalog: an institution its own courses; the employment centre (employment) the job
+    # fairs, employers and vacancies; admin everything (support policies, institutions)
+    "catalog": frozenset({"admin", "provincial", "employment", "institution", "commune"}),
+    "catalog.courses": frozenset({"admin", "institution"}),
+    "catalog.jobs": frozenset({"admin", "employment"}),
+    "catalog.all": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
     "accounts": frozenset({"admin"}),
 }
@@ -53,6 +63,8 @@ def people_filter(principal: Principal) -> ColumnElement[bool]:
             tp.person_id == Person.id, tp.trade_code.in_(principal.trades or ("",))
         )
         return and_(live, Person.consent_sharing.is_(True), matching)
+    if role == "employment":  # the employment centre places people who agreed to share
+        return and_(live, Person.consent_sharing.is_(True))
     return false()
 
 
@@ -65,7 +77,9 @@ def questions_filter(principal: Principal) -> ColumnElement[bool]:
     """
     live = Person.erased_at.is_(None)
     role = principal.role
-    if role in ("admin", "provincial") or (role == "counsellor" and not principal.communes):
+    if role in ("admin", "provincial", "employment") or (
+        role == "counsellor" and not principal.communes
+    ):
         return live
     if role in ("commune", "counsellor"):
         return and_(live, Person.home_commune_code.in_(principal.communes or ("",)))

@@ -20,6 +20,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.quiz", "load_quiz"),
     ("bot.timeline", "check_content"),
     ("bot.questions.faq", "load_faq"),
+    ("bot.catalog.vocab", "load_vocabularies"),
 )
 
 # Tags Telegram's HTML parse mode accepts.

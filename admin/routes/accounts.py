@@ -28,7 +28,15 @@ from storage.models.admin import AdminUser, ApiClient, AuditEntry
 
 router = APIRouter(include_in_schema=False)
 # from the most to the least privileged; new accounts and API clients start at the last
-ROLE_ORDER = ("admin", "provincial", "commune", "counsellor", "institution", "viewer")
+ROLE_ORDER = (
+    "admin",
+    "provincial",
+    "commune",
+    "counsellor",
+    "employment",
+    "institution",
+    "viewer",
+)
 AUDIT_PAGE = 50
 
 

@@ -10,7 +10,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base, JsonType, UtcDateTime, utcnow
 
-ROLES: tuple[str, ...] = ("admin", "provincial", "commune", "counsellor", "institution", "viewer")
+ROLES: tuple[str, ...] = (
+    "admin",
+    "provincial",
+    "commune",
+    "counsellor",
+    "employment",
+    "institution",
+    "viewer",
+)
 
 
 class AdminUser(Base):
@@ -24,6 +32,10 @@ class AdminUser(Base):
     role: Mapped[str] = mapped_column(String(16))
     communes: Mapped[list[str]] = mapped_column(JsonType, default=list)
     trades: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    # an institution account's own institution (its courses, its lists)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="SET NULL")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
@@ -84,6 +96,9 @@ class ApiClient(Base):
     role: Mapped[str] = mapped_column(String(16))
     communes: Mapped[list[str]] = mapped_column(JsonType, default=list)
     trades: Mapped[list[str]] = mapped_column(JsonType, default=list)
+    institution_id: Mapped[int | None] = mapped_column(
+        ForeignKey("institutions.id", ondelete="SET NULL")
+    )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(64))

@@ -22,6 +22,7 @@ from admin.routes import (
     broadcast_api,
     broadcasts,
     exports,
+    institutions,
     pages,
     people,
     questions,
@@ -117,7 +118,17 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, questions, exports, broadcasts, accounts, api, broadcast_api):
+    for module in (
+        pages,
+        people,
+        questions,
+        exports,
+        institutions,
+        broadcasts,
+        accounts,
+        api,
+        broadcast_api,
+    ):
         app.include_router(module.router)
     _warm_labels()
     return app

@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalog.courses": frozenset({"admin", "institution"}),
     "catalog.jobs": frozenset({"admin", "employment"}),
     "catalog.all": frozenset({"admin"}),
+    # month-18 lists: an institution its own (and updates the steps), the province all of them
+    "institution_lists": frozenset({"admin", "provincial", "institution"}),
+    "institution_lists.edit": frozenset({"admin", "institution"}),
     "audit": frozenset({"admin"}),
     "accounts": frozenset({"admin"}),
 }

@@ -26,6 +26,7 @@ NAV = (
     ("callbacks", "/callbacks", "Call-backs"),
     ("questions", "/questions", "Questions"),
     ("exports", "/exports", "Exports"),
+    ("institution_lists", "/institution-lists", "Institution lists"),
     ("broadcasts", "/broadcasts", "Broadcasts"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),

@@ -41,6 +41,7 @@ ACTIONS: dict[str, str] = {
     "question.answered": N_("A counsellor answered a question"),
     "person.erased": N_("A person's data erased"),
     "erasure": N_("A person erased their data"),
+    "enrolment.status": N_("An institution updated a person's status"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (

@@ -154,4 +154,5 @@ async def set_step(
         raise Refused(status_code=400, detail=REFUSALS["bad_date"]) from exc
     await db.commit()
     figures_changed(request)
-    return RedirectResponse(f"/institution-lists/{inst.id}?saved={person_id}", status_code=303)
+    back = f"/institution-lists/{inst.id}?saved=1#list-{person_id}"  # back to the person's row
+    return RedirectResponse(back, status_code=303)

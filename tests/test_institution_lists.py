@@ -281,6 +281,19 @@ async def test_list_export_interest_enrolment_and_the_kpi(world: World) -> None:
     refused = await step(prov, w.school_a, w.soldier.id, "finished")
     assert refused.status_code == 403  # the province looks, the institution records
 
+    # an officer reading in English gets the page and the file in English
+    await school.get("/lang/en")
+    page = (await school.get(f"/institution-lists/{w.school_a}")).text
+    assert "Month-18 list" in page and "Enrolled" in page and "Institution lists" in page
+    resp = await school.post(f"/institution-lists/{w.school_a}/export", data={"csrf_token": csrf})
+    book = sheets(resp.content)
+    assert list(book) == ["List", "Registered interest"]
+    assert book["List"][0][:3] == ["Full name", "Phone number", "Trades chosen (choice rank)"]
+    assert {r[0]: r[7] for r in book["List"][1:]} == {
+        "Hoàng Văn An": "Enrolled",
+        "Vi Văn Cường": "Finished",
+    }
+
 
 async def test_wrong_steps_and_other_peoples_lists_are_refused(world: World) -> None:
     env, w = world.env, world

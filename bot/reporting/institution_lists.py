@@ -251,6 +251,8 @@ async def set_status(
         raise ListError("bad_step")
     if step.day > today:
         raise ListError("future_date")
+    if step.day < records.EARLIEST_DATE:
+        raise ListError("too_old")
     row = await repo.enrolment(session, person_id, institution.id)
     current = row.status if row is not None else "listed"
     if step.status not in NEXT_STEPS[current]:

@@ -17,7 +17,8 @@ OFF_TRADE_FIT = 0.3  # a fair for other trades, or a job naming no trade
 NEAR_KM = 15.0
 FAR_KM = {"near_home": 50.0}  # where the factor reaches 0, by training_place; else DEFAULT_FAR_KM
 DEFAULT_FAR_KM = 80.0
-MOVER_FLOOR = 0.7  # the least distance factor for someone willing to move
+MOVER_FLOOR = 0.7  # the least distance factor for someone willing to move (study or work)
+PROVINCE_FLOOR = 0.5  # the least for a place in the province, to someone who said "in province"
 ONLINE = 0.8
 SHOWN_NEAR_KM = 30  # "near home" in words up to here, "km from home" beyond
 MAX_RELATED_SHARE = 3  # at most one related-trade item in each three shown
@@ -89,9 +90,7 @@ def course_timing(profile: Profile, start: date | None, today: date) -> float:
 
 def fair_timing(day: date, today: date, ready: date) -> float:
     """1.0 for a fair 1-14 days ahead of when the person can go, 0.7 on the day, less further
-    out; 0.3 for an online fair while they are still serving (possible, not the moment)."""
-    if day < ready:
-        return 0.3
+    out (0.2 at the least)."""
     days = (day - max(today, ready)).days
     if 1 <= days <= 14:
         return 1.0

@@ -34,6 +34,7 @@ from bot.matching.factors import (
     NO_FIT,
     OFF_TRADE_FIT,
     ONLINE,
+    PROVINCE_FLOOR,
     RELATED_FIT,
     SHOWN_NEAR_KM,
     SOON_DAYS,
@@ -56,7 +57,7 @@ from bot.matching.items import (
     Reason,
     VacancyItem,
 )
-from bot.matching.places import road_km
+from bot.matching.places import place, road_km
 from bot.quiz import fit as riasec_fit
 
 __all__ = [
@@ -129,21 +130,25 @@ class Ranker:
         self, profile: Profile, venue: str | None, *, kind: ItemKind
     ) -> tuple[float, float | None]:
         """(factor, km): 1.0 up to 15 km, falling to 0 at 80 km (50 km for someone who wants to
-        study near home); at least 0.7 for someone willing to move (training elsewhere, or work
-        in another province or abroad); 0.5 when a place is unknown."""
+        study near home); 0.5 when a place is unknown. Stated willingness counts for courses
+        (``training_place``) and jobs (``work_place``), not for a day at a fair: anywhere at
+        least 0.7 for someone ready to move (another province, abroad), anywhere in the
+        province at least 0.5 for someone who said "in the province"."""
         km = road_km(profile.home_code, venue)
         if km is None:
             return 0.5, None
-        far = DEFAULT_FAR_KM
-        if kind == "course":
-            far = FAR_KM.get(profile.training_place or "", DEFAULT_FAR_KM)
+        wish = profile.training_place if kind == "course" else profile.work_place
+        far = FAR_KM.get(wish or "", DEFAULT_FAR_KM) if kind == "course" else DEFAULT_FAR_KM
         factor = 1.0 if km <= NEAR_KM else max(0.0, 1.0 - (km - NEAR_KM) / (far - NEAR_KM))
-        mover = (
-            profile.training_place == "outside_province"
-            if kind == "course"
-            else profile.work_place in ("other_province", "abroad")
-        )
-        return (max(factor, MOVER_FLOOR) if mover else factor), km
+        if kind == "fair" or factor >= MOVER_FLOOR:
+            return factor, km
+        if wish in ("outside_province", "other_province", "abroad"):
+            return MOVER_FLOOR, km
+        if wish == "in_province" and factor < PROVINCE_FLOOR:
+            home, there = place(profile.home_code), place(venue)
+            if home is not None and there is not None and home.province_code == there.province_code:
+                return PROVINCE_FLOOR, km
+        return factor, km
 
     # ------------------------------------------------------------------ hard filters
 
@@ -230,12 +235,10 @@ class Ranker:
     ) -> Match | None:
         """The fair's match, or None (past, dismissed, not for the person's age, or in person
         before they are home)."""
-        online = item.mode in ("online", "hybrid")
         ready = profile.ready(today)
         if (
             ("fair", item.id) in profile.dismissed
-            or item.day < today
-            or (item.day < ready and not online)
+            or item.day < ready
             or not self._person_ok(profile, item.min_age, item.max_age, None, None)
         ):
             return None
@@ -350,7 +353,8 @@ class Ranker:
             if found is not None:
                 matches.append(found)
                 by_key[(found.kind, found.item_id)] = item
-        matches.sort(key=lambda m: (-m.score, m.kind, m.item_id))
+        far = float("inf")
+        matches.sort(key=lambda m: (-m.score, far if m.km is None else m.km, m.kind, m.item_id))
         chosen = broaden(matches, limit)
         return [self.explain(profile, by_key[(m.kind, m.item_id)], today, fits) for m in chosen]
 

@@ -220,6 +220,30 @@ async def open_catalog(session: AsyncSession, today: date, tz: ZoneInfo) -> Cata
     return Catalog(courses, fairs, vacancies)
 
 
+@dataclass(frozen=True)
+class Ranking:
+    """A person's ranking with what it was made from (``xuatngu match`` shows all three)."""
+
+    profile: Profile
+    catalog: Catalog
+    matches: list[Match]
+
+
+async def ranking_for(
+    session: AsyncSession,
+    person: Person,
+    *,
+    kind: ItemKind | None,
+    today: date,
+    tz: ZoneInfo,
+    limit: int = 3,
+) -> Ranking:
+    """The person's profile, the open catalog and their best ``limit`` items of ``kind``."""
+    profile = await profile_for(session, person, today)
+    catalog = await open_catalog(session, today, tz)
+    return Ranking(profile, catalog, ranker().rank(profile, catalog.of(kind), today, limit))
+
+
 async def matches_for(
     session: AsyncSession,
     person: Person,
@@ -230,6 +254,5 @@ async def matches_for(
     limit: int = 3,
 ) -> list[Match]:
     """The person's best ``limit`` items of ``kind`` (None: all kinds), best first."""
-    profile = await profile_for(session, person, today)
-    catalog = await open_catalog(session, today, tz)
-    return ranker().rank(profile, catalog.of(kind), today, limit)
+    ranking = await ranking_for(session, person, kind=kind, today=today, tz=tz, limit=limit)
+    return ranking.matches

@@ -219,7 +219,7 @@ def match_person(
         raise typer.Exit(1) from None
     payload = ranking_payload(who, ranking, today)
     if as_json:
-        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
         return
     typer.echo(f"person {who.id} ({who.language}), {today.isoformat()}: {len(payload['matches'])}")
     factors = list(WEIGHTS)

@@ -82,19 +82,12 @@ def straight_km(a: Place, b: Place) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
-def road_km(a: str | int | None, b: str | int | None) -> float | None:
-    """Estimated road distance between two units by code; None when either is unknown."""
-    ka, kb = normal_code(a), normal_code(b)
-    if ka is None or kb is None:
-        return None
-    return pair_km(*sorted((ka, kb)))
-
-
 @lru_cache(maxsize=65536)
-def pair_km(a: str, b: str) -> float | None:
-    """``road_km`` of two normal codes, remembered: a province has 65 units, so ranking many
-    people computes each pair once (``bench/matching.py`` measures it)."""
-    pa, pb = all_places().get(a), all_places().get(b)
+def road_km(a: str | int | None, b: str | int | None) -> float | None:
+    """Estimated road distance between two units by code; None when either is unknown.
+    Remembered: a province has 65 units, so ranking many people computes each pair once
+    (``bench/matching.py`` counts it)."""
+    pa, pb = place(a), place(b)
     if pa is None or pb is None:
         return None
     return straight_km(pa, pb) * ROAD_FACTOR

@@ -6,8 +6,8 @@ is scored, and why, is in ``docs/matching.md``.
 
 Hard filters first (an item failing one is never shown): not dismissed; open and not past its
 deadline, start, day or validity; seats left; the person's age bounds and schooling fit its rules;
-a required driving licence is held; someone still serving can attend (a course or in-person fair
-not before their discharge month); an abroad vacancy only for someone who wants to work abroad;
+a required driving licence is held; someone still serving can attend (no course or fair
+before their discharge month, no job closing before it); abroad jobs only for those who want them;
 a course or vacancy of a trade they chose or a related one. Then a weighted sum of factors
 (``WEIGHTS``, the prior of ``shared/research/courses-jobfairs.md`` §6), at most one related-trade
 item in each three shown.
@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 
 from bot.catalog.vocab import Vocabularies, vocabularies
 from bot.matching.catalog import TradeCatalog
@@ -96,6 +97,7 @@ class Ranker:
         self._related = trades.related()
         self._riasec = {t.code: t.riasec for t in trades}
         self._wish = {lv.code: lv.wish for lv in self.vocab.levels}
+        self._schooling = {code: i for i, code in enumerate(self.vocab.codes("education"))}
 
     # ------------------------------------------------------------------ person-level factors
 
@@ -122,9 +124,7 @@ class Ranker:
         code = self._riasec.get(trade or "")
         if not profile.interest_code or not code:
             return 0.5
-        return riasec_fit(profile.interest_code, code) / riasec_fit(
-            profile.interest_code, profile.interest_code
-        )
+        return interest_share(profile.interest_code, code)
 
     def distance(
         self, profile: Profile, venue: str | None, *, kind: ItemKind
@@ -166,8 +166,8 @@ class Ranker:
             return False
         if hi is not None and profile.min_age is not None and profile.min_age > hi:
             return False
-        need = self.vocab.education_rank(education)
-        have = self.vocab.education_rank(profile.education)
+        need = self._schooling.get(education or "")
+        have = self._schooling.get(profile.education or "")
         if need is not None and have is not None and have < need:
             return False
         return not licence or licence in profile.licences
@@ -373,6 +373,13 @@ class Ranker:
         return found
 
 
+@lru_cache(maxsize=4096)
+def interest_share(person: str, trade: str) -> float:
+    """``bot.quiz.fit`` of the two codes as a share of the person's best (remembered: a few
+    interest codes meet 50 trades)."""
+    return riasec_fit(person, trade) / riasec_fit(person, person)
+
+
 def _match(
     kind: ItemKind,
     item_id: int,
@@ -386,7 +393,7 @@ def _match(
         kind,
         item_id,
         round(score, 4),
-        {k: round(v, 3) for k, v in factors.items()},
+        factors,
         (),
         related,
         None if km is None else round(km, 1),
@@ -409,4 +416,5 @@ def _with_reasons(found: Match, profile: Profile, venue: str | None, parts: list
             parts.insert(0, Reason("near", (("km", round(found.km)),)))
         else:
             parts.insert(1, Reason("far", (("km", round(found.km)),)))
-    return replace(found, reasons=tuple(parts[:MAX_REASONS]))
+    factors = {k: round(v, 3) for k, v in found.factors.items()}
+    return replace(found, factors=factors, reasons=tuple(parts[:MAX_REASONS]))

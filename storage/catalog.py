@@ -19,6 +19,7 @@ from storage.models.catalog import (
     Institution,
     ItemResponse,
     JobFair,
+    SupportPolicy,
     Vacancy,
 )
 from storage.models.timeline import Outcome
@@ -85,6 +86,38 @@ async def trade_choices(session: AsyncSession, person_id: int) -> list[str]:
         .order_by(TradePreference.rank)
     )
     return list(rows.all())
+
+
+async def quiz_choices(session: AsyncSession, person_id: int) -> list[tuple[str, str | None]]:
+    """The person's trade choices that came from the interest quiz: (trade code, raw text, which
+    the survey writes as ``quiz:`` and the quiz's interest code)."""
+    rows = await session.execute(
+        select(TradePreference.trade_code, TradePreference.raw_text)
+        .where(TradePreference.person_id == person_id, TradePreference.source == "quiz")
+        .order_by(TradePreference.rank)
+    )
+    return [(code, raw) for code, raw in rows.all()]
+
+
+async def support_policies(session: AsyncSession) -> Sequence[SupportPolicy]:
+    """Every support policy (whether one applies is decided per course and person)."""
+    return (await session.scalars(select(SupportPolicy).order_by(SupportPolicy.id))).all()
+
+
+async def person_by_telegram_id(session: AsyncSession, telegram_user_id: int) -> Person | None:
+    """A live person by their Telegram user id."""
+    person = await session.scalar(
+        select(Person).where(
+            Person.telegram_user_id == telegram_user_id, Person.erased_at.is_(None)
+        )
+    )
+    return person
+
+
+async def people_by_phone(session: AsyncSession, phone: str) -> Sequence[Person]:
+    """Live people with this stored phone (``+84…``)."""
+    stmt = select(Person).where(Person.phone == phone, Person.erased_at.is_(None))
+    return (await session.scalars(stmt.order_by(Person.id))).all()
 
 
 async def responses_of(session: AsyncSession, person_id: int) -> dict[tuple[str, int], str]:

@@ -104,3 +104,56 @@ def test_cli(matcher: CommuneMatcher) -> None:
     out = runner.invoke(root, ["communes", "match", "Hoàn Kiếm", "--json"])
     payload = json.loads(out.output)
     assert payload["decision"] == "outside" and payload["outside_province_name"] == "Hà Nội"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "former"),
+    [
+        ("thị trấn Cao Lộc", "Phường Kỳ Lừa", "Thị trấn Cao Lộc (Huyện Cao Lộc)"),
+        ("TT Cao Loc", "Phường Kỳ Lừa", "Thị trấn Cao Lộc (Huyện Cao Lộc)"),
+        ("thi tran dong mo", "Xã Chi Lăng", "Thị trấn Đồng Mỏ (Huyện Chi Lăng)"),
+        ("Đồng Mỏ", "Xã Chi Lăng", "Thị trấn Đồng Mỏ (Huyện Chi Lăng)"),
+        ("Hợp Thành", "Phường Kỳ Lừa", "Xã Hợp Thành (Huyện Cao Lộc)"),
+        ("Mai Pha", "Phường Đông Kinh", "Xã Mai Pha (Thành phố Lạng Sơn)"),
+        ("TT Đồng Đăng", "Xã Đồng Đăng", "Thị trấn Đồng Đăng (Huyện Cao Lộc)"),
+        ("phường Chi Lăng", "Phường Lương Văn Tri", "Phường Chi Lăng (Thành phố Lạng Sơn)"),
+        ("phường Hoàng Văn Thụ", "Phường Kỳ Lừa", "Phường Hoàng Văn Thụ (Thành phố Lạng Sơn)"),
+        ("xã Hồng Phong, huyện Cao Lộc", "Xã Đồng Đăng", "Xã Hồng Phong (Huyện Cao Lộc)"),
+    ],
+)
+def test_names_from_before_2025(matcher: CommuneMatcher, text: str, name: str, former: str) -> None:
+    result = matcher.match(text)
+    assert result.decision == "accept"
+    assert result.candidates[0].name == name
+    assert result.former_name == former
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("xã Cao Lộc", "Xã Cao Lộc"),  # the trap: today's xã, not the old town
+        ("Cao Lộc", "Xã Cao Lộc"),
+        ("Hoàng Văn Thụ", "Xã Hoàng Văn Thụ"),  # today's xã, not the city's old phường
+        ("Chi Lăng", "Xã Chi Lăng"),
+        ("Hồng Phong", "Xã Hồng Phong"),  # today's (Bình Gia), not Cao Lộc's old xã
+    ],
+)
+def test_todays_name_wins(matcher: CommuneMatcher, text: str, name: str) -> None:
+    result = matcher.match(text)
+    assert result.decision == "accept" and result.candidates[0].name == name
+    assert result.former_name is None
+
+
+def test_old_name_that_became_several_units_asks(matcher: CommuneMatcher) -> None:
+    result = matcher.match("Hòa Bình")  # four old xã Hòa Bình, none today
+    assert result.decision == "ask"
+    assert len(result.candidates) >= 3
+    assert "Xã Văn Quan" in {c.name for c in result.candidates}
+    assert len({c.code for c in result.candidates}) == len(result.candidates)
+
+
+def test_old_names_come_from_the_library(matcher: CommuneMatcher) -> None:
+    from vietnamadminunits import convert_address
+
+    unit = convert_address("Thị trấn Cao Lộc, Huyện Cao Lộc, Tỉnh Lạng Sơn")
+    assert unit.ward == matcher.match("thị trấn Cao Lộc").candidates[0].name

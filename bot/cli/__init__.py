@@ -72,11 +72,12 @@ def _mount() -> None:
     from bot.cli.admin import admin_app
     from bot.cli.broadcast import broadcast_app
     from bot.cli.export import export_app
-    from bot.cli.matching import communes_app, trades_app
+    from bot.cli.matching import communes_app, match_person, trades_app
     from bot.cli.timeline import report_app, scheduler_app
 
     app.add_typer(trades_app, name="trades", help="Trade catalog matcher.")
     app.add_typer(communes_app, name="communes", help="Commune matcher.")
+    app.command("match")(match_person)
     app.add_typer(export_app, name="export", help="Exports (CSV/XLSX).")
     app.add_typer(admin_app, name="admin", help="Admin backend and accounts.")
     app.add_typer(scheduler_app, name="scheduler", help="Reminder scheduler.")

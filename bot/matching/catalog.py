@@ -37,6 +37,24 @@ TradeGroup = Literal[
     "security",
 ]
 RIASEC = "RIASEC"
+RelatedTier = Literal["close", "broad"]
+
+
+class Related(BaseModel):
+    """Trades to suggest to someone who chose this one: ``close`` (little retraining) and
+    ``broad`` (a wider step)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    close: list[str] = Field(default_factory=list)
+    broad: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _each_once(self) -> Related:
+        duplicate = first_duplicate([*self.close, *self.broad])
+        if duplicate is not None:
+            raise ValueError(f"related trade {duplicate!r} listed twice")
+        return self
 
 
 class Trade(BaseModel):
@@ -50,6 +68,7 @@ class Trade(BaseModel):
     riasec: str
     synonyms: list[str] = Field(default_factory=list)
     exact: list[str] = Field(default_factory=list)
+    related: Related = Field(default_factory=Related)
 
     @field_validator("riasec")
     @classmethod
@@ -83,6 +102,11 @@ class TradeCatalog(BaseModel):
         duplicate = first_duplicate(t.code for t in self.trades)
         if duplicate is not None:
             raise ValueError(f"duplicate trade code {duplicate!r}")
+        codes = {t.code for t in self.trades}
+        for trade in self.trades:
+            for code in (*trade.related.close, *trade.related.broad):
+                if code not in codes or code == trade.code:
+                    raise ValueError(f"{trade.code}: related trade {code!r} is not another trade")
         return self
 
     def __iter__(self) -> Iterator[Trade]:  # type: ignore[override]
@@ -101,6 +125,21 @@ class TradeCatalog(BaseModel):
     def codes(self) -> list[str]:
         """All trade codes in file order."""
         return [t.code for t in self.trades]
+
+    def related(self) -> dict[str, dict[str, RelatedTier]]:
+        """Each trade's related trades with their tier, read both ways (the closer tier wins)."""
+        found: dict[str, dict[str, RelatedTier]] = {t.code: {} for t in self.trades}
+        for trade in self.trades:
+            tiers: tuple[tuple[RelatedTier, list[str]], ...] = (
+                ("broad", trade.related.broad),
+                ("close", trade.related.close),
+            )
+            for tier, codes in tiers:
+                for code in codes:
+                    for a, b in ((trade.code, code), (code, trade.code)):
+                        if found[a].get(b) != "close":
+                            found[a][b] = tier
+        return found
 
     def by_group(self, group: str) -> list[Trade]:
         """Trades of one group, in file order."""

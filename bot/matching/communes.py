@@ -2,6 +2,13 @@
 
 Names match with or without diacritics and with or without "xã", "phường", "thị trấn", "p.",
 "x." in front. A name that fits a ward or province elsewhere but nothing here gives "outside".
+
+Names from before the 2025 merger are accepted too, through ``vietnamadminunits`` (its legacy
+table, ``database.get_data``, and ``convert_address`` for the unit each became): "thị trấn Cao
+Lộc" (old) is now phường Kỳ Lừa. A name that is also a unit of today means today's unit ("xã Cao
+Lộc", "Cao Lộc": the new xã Cao Lộc), unless the type word fits only the old one ("phường Hoàng
+Văn Thụ" was a ward of the city, now Kỳ Lừa; today's Hoàng Văn Thụ is a xã) or an old district is
+named after a comma ("Hồng Phong, Cao Lộc"). One old name that became several units asks.
 """
 
 from __future__ import annotations
@@ -11,6 +18,8 @@ from typing import Literal, NamedTuple
 
 from rapidfuzz import fuzz, process
 from vietnam_provinces import Province, ProvinceCode, Ward
+from vietnamadminunits import convert_address
+from vietnamadminunits.database import get_data
 
 from bot.textnorm import fold
 
@@ -27,6 +36,22 @@ _PREFIXES: tuple[tuple[str, ...], ...] = (
 _PROVINCE_PREFIXES: tuple[tuple[str, ...], ...] = (
     ("thanh", "pho"),
     ("tinh",),
+    ("tp",),
+)
+# Type words (folded) → the unit type they name; "thị trấn" exists only before 2025.
+_KINDS: dict[tuple[str, ...], str] = {
+    ("thi", "tran"): "thi tran",
+    ("tt",): "thi tran",
+    ("phuong",): "phuong",
+    ("p",): "phuong",
+    ("xa",): "xa",
+    ("x",): "xa",
+}
+_DISTRICT_PREFIXES: tuple[tuple[str, ...], ...] = (
+    ("thanh", "pho"),
+    ("thi", "xa"),
+    ("huyen",),
+    ("quan",),
     ("tp",),
 )
 # Other names people use for a province (folded) → province code.
@@ -71,6 +96,7 @@ class CommuneResult:
     decision: CommuneDecision
     candidates: list[CommuneCandidate] = field(default_factory=list)
     outside_province_name: str | None = None
+    former_name: str | None = None  # the pre-2025 unit the text named ("Thị trấn Cao Lộc")
 
 
 @dataclass(frozen=True)
@@ -79,6 +105,17 @@ class _Entry:
     name: str
     key: str  # folded name without the ward-type word
     province_code: int
+
+
+@dataclass(frozen=True)
+class _Former:
+    """A unit from before 2025 and the unit of today it became."""
+
+    key: str  # folded name without its type word
+    kind: str  # "thi tran" | "phuong" | "xa"
+    district: str  # folded district name without its type word
+    name: str  # "Thị trấn Cao Lộc (Huyện Cao Lộc)"
+    code: str  # today's unit
 
 
 def _strip_prefix(words: list[str], prefixes: tuple[tuple[str, ...], ...]) -> list[str]:
@@ -123,6 +160,7 @@ class CommuneMatcher:
         self._province_keys: dict[str, int] = {fold(n): c for c, n in self._provinces.items()}
         self._province_keys.update(_PROVINCE_ALIASES)
         self._own_province_key = fold(province_short_name(self.province))
+        self._formers = self._former_units()
 
     # ------------------------------------------------------------------ public
 
@@ -139,6 +177,9 @@ class CommuneMatcher:
         """Decide which ward the text names."""
         if _drop_province_prefix(fold(text or "")) == self._own_province_key:
             return self._province_wards()
+        former = self._former(text)
+        if former is not None:
+            return former
         key = self._query_key(text or "")
         if not key:
             return CommuneResult("none")
@@ -158,6 +199,61 @@ class CommuneMatcher:
         if top >= ASK_SCORE:
             return CommuneResult("ask", ranked[:MAX_ASK])
         return CommuneResult("none")
+
+    # ------------------------------------------------------------------ former names
+
+    def _former_units(self) -> list[_Former]:
+        """This province's units before 2025, each with the unit it became."""
+        today = {fold(e.name): e for e in self._own}
+        fields = ["ward", "wardType", "district", "province", "provinceCode"]
+        formers: list[_Former] = []
+        for row in get_data(fields, table="admin_units_legacy"):
+            if int(row["provinceCode"]) != self.province_code or not row["ward"]:
+                continue
+            unit = convert_address(f"{row['ward']}, {row['district']}, {row['province']}")
+            entry = today.get(fold(unit.ward or ""))
+            if entry is None:
+                continue
+            formers.append(
+                _Former(
+                    _ward_key(row["ward"]),
+                    fold(row["wardType"]),
+                    " ".join(_strip_prefix(fold(row["district"]).split(), _DISTRICT_PREFIXES)),
+                    f"{row['ward']} ({row['district']})",
+                    entry.code,
+                )
+            )
+        return formers
+
+    def _former(self, text: str) -> CommuneResult | None:
+        """The unit(s) of today an old name became; None when the text is today's name or
+        names no old unit. See the module's docstring for which reading wins."""
+        name, _, rest = (text or "").partition(",")
+        words = fold(name).split()
+        kind = next((k for p, k in _KINDS.items() if tuple(words[: len(p)]) == p), None)
+        key = self._query_key(name).replace(" ", "")
+        found = [f for f in self._formers if f.key.replace(" ", "") == key]
+        districts = {
+            " ".join(_strip_prefix(fold(part).split(), _DISTRICT_PREFIXES))
+            for part in rest.split(",")
+        }
+        named = [f for f in found if f.district in districts]
+        if named:
+            found = named
+        elif kind is not None and kind != "thi tran":
+            if any(e.key.replace(" ", "") == key and _kind(e.name) == kind for e in self._own):
+                return None  # "xã Cao Lộc": today's xã
+            found = [f for f in found if f.kind == kind]
+        elif kind is None and any(e.key.replace(" ", "") == key for e in self._own):
+            return None  # "Cao Lộc": today's unit of that name
+        codes = list(dict.fromkeys(f.code for f in found))
+        if not codes:
+            return None
+        candidates = [CommuneCandidate(c, self._by_code[c].name, 100.0) for c in codes]
+        former = found[0].name if len(found) == 1 else None
+        if len(codes) == 1:
+            return CommuneResult("accept", candidates, former_name=former)
+        return CommuneResult("ask", candidates[:MAX_ASK], former_name=former)
 
     # ------------------------------------------------------------------ internals
 
@@ -210,6 +306,12 @@ class CommuneMatcher:
         return CommuneResult(
             "ask", [CommuneCandidate(e.code, e.name, float(ASK_SCORE)) for e in wards[:MAX_ASK]]
         )
+
+
+def _kind(name: str) -> str | None:
+    """The type word of an official name ("Xã Cao Lộc" → "xa")."""
+    words = tuple(fold(name).split())
+    return next((k for p, k in _KINDS.items() if words[: len(p)] == p), None)
 
 
 def _drop_province_prefix(key: str) -> str:

@@ -1,8 +1,11 @@
 """Where the province's communes and wards are, and how far apart.
 
 Coordinates come from ``vietnamadminunits`` (its public ``database.get_data``: a point per unit
-of 2025, 3,321 units); codes are the 2025 ward codes used everywhere else
-(``people.home_commune_code``, venues). Road distance is estimated as the straight line × 1.35
+of 2025, 3,321 units); codes are the 2025 ward codes of ``vietnam-provinces`` used everywhere
+else (``people.home_commune_code``, venues, the commune matcher). The two packages number 161
+units differently (in Lạng Sơn: xã Cao Lộc is 6193 in one and 6211 in the other), so points are
+joined to units by province and name (exact, else without diacritics when that is unique), never
+by code. Road distance is estimated as the straight line × 1.35
 (``ROAD_FACTOR``): Lạng Sơn's roads follow valleys; the factor is a prior, not a measurement.
 """
 
@@ -12,7 +15,10 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vietnam_provinces import Ward
 from vietnamadminunits.database import get_data
+
+from bot.textnorm import fold
 
 ROAD_FACTOR = 1.35
 EARTH_RADIUS_KM = 6371.0
@@ -39,19 +45,24 @@ def normal_code(code: str | int | None) -> str | None:
 
 @lru_cache(maxsize=1)
 def all_places() -> dict[str, Place]:
-    """Every 2025 unit with a point, by code."""
-    places: dict[str, Place] = {}
-    for row in get_data(["wardCode", "ward", "provinceCode", "wardLat", "wardLon"]):
-        code = normal_code(row["wardCode"])
-        if code is None or row["wardLat"] is None or row["wardLon"] is None:
+    """Every 2025 unit with a point, by its ``vietnam-provinces`` code."""
+    exact: dict[tuple[int, str], tuple[float, float]] = {}
+    folded: dict[tuple[int, str], list[tuple[float, float]]] = {}
+    for row in get_data(["ward", "provinceCode", "wardLat", "wardLon"]):
+        if row["wardLat"] is None or row["wardLon"] is None:
             continue
-        places[code] = Place(
-            code,
-            row["ward"],
-            int(row["provinceCode"]),
-            float(row["wardLat"]),
-            float(row["wardLon"]),
-        )
+        point = (float(row["wardLat"]), float(row["wardLon"]))
+        province = int(row["provinceCode"])
+        exact[(province, row["ward"])] = point
+        folded.setdefault((province, fold(row["ward"])), []).append(point)
+    places: dict[str, Place] = {}
+    for ward in Ward.iter_all():
+        province = int(ward.province_code)
+        near = folded.get((province, fold(ward.name)), [])
+        found = exact.get((province, ward.name)) or (near[0] if len(near) == 1 else None)
+        if found is not None:
+            code = str(int(ward.code))
+            places[code] = Place(code, ward.name, province, *found)
     return places
 
 
@@ -71,8 +82,11 @@ def straight_km(a: Place, b: Place) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
 
 
+@lru_cache(maxsize=65536)
 def road_km(a: str | int | None, b: str | int | None) -> float | None:
-    """Estimated road distance between two units by code; None when either is unknown."""
+    """Estimated road distance between two units by code; None when either is unknown.
+    Remembered: a province has 65 units, so ranking many people computes each pair once
+    (``bench/matching.py`` counts it)."""
     pa, pb = place(a), place(b)
     if pa is None or pb is None:
         return None

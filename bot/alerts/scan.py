@@ -5,7 +5,8 @@ Who: consented people, not erased, not blocked, alerts not turned off, home alre
 discharged within ``HORIZON_MONTHS`` from today. Which items: those published in the last
 ``FRESH_DAYS`` that no alert message names yet. Fits well: the item is among the person's best
 ``TOP`` of its kind (:mod:`bot.matching.service`'s ranking) with a score of ``GOOD_SCORE`` at
-least. At most ``WEEKLY_CAP`` alerts per person in any ``WINDOW`` (counted here over alerts
+least, ranked among the items the person has not heard of yet (those they were alerted to or
+answered about are left out, so older items do not crowd a new one out). At most ``WEEKLY_CAP`` alerts per person in any ``WINDOW`` (counted here over alerts
 queued, and again at send time over alerts that went out: ``bot/alerts/deliver.py``), the
 best-scored first; never one item twice (``item_alerts`` is unique per person and item).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +34,7 @@ from bot.matching.reasons import reason_line
 from bot.matching.service import open_catalog, profile_for, ranker
 from bot.timeline.dates import add_months
 from storage import alerts as repo
+from storage import catalog as catalog_repo
 from storage.alerts import NewAlert
 from storage.models import Person
 
@@ -102,13 +105,15 @@ async def scan(
             if room <= 0:
                 continue
             profile = await profile_for(session, person, today)
+            known = {(k, i) for p, k, i in given if p == person.id}
+            known |= set(await catalog_repo.responses_of(session, person.id))
+            profile = replace(profile, dismissed=profile.dismissed | known)
             fitting = [
                 match
                 for kind in ("course", "fair")
                 for match in ranker().rank(profile, catalog.of(kind), today, TOP)
                 if (match.kind, match.item_id) in new
                 and match.score >= GOOD_SCORE
-                and (person.id, match.kind, match.item_id) not in given
             ]
             fitting.sort(key=lambda m: (-m.score, m.kind, m.item_id))
             for match in fitting[:room]:

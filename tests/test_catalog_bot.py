@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 
 from bot.alerts.render import ItemCb
+from bot.sending import Sender
+from bot.timeline import tick
 from tests.alerts_helpers import (
     FAR_AWAY,
     add_course,
@@ -186,3 +188,25 @@ async def test_english_speaker_reads_english(rb: RunningBot) -> None:
     assert card.button_texts == ["ℹ️ Details", "✅ I'm interested", "🚫 Not interested"]
     shown = await user.click(callback_data=_item_button(card, "d"), message_id=card.message_id)
     assert "Fee: not known yet" in (shown.last.text or "")
+
+
+async def test_the_reminder_before_discharge_opens_the_courses(rb: RunningBot) -> None:
+    """The reminder a week before discharge carries "see matching courses" and "see job
+    fairs"; a tap shows them."""
+    discharge = (today() + timedelta(days=40)).replace(day=1)
+    user = await surveyed_soldier(rb, 9501, discharge=discharge)
+    school = await add_institution(rb.sessionmaker)
+    await add_course(rb.sessionmaker, school)
+    seen = len(await user.history())
+    sender = Sender(rb.bot, global_rate=1000.0, per_chat_rate=100.0, per_chat_burst=10.0)
+    await tick(
+        rb.sessionmaker, sender, local(discharge - timedelta(days=7), "09:00"), settings=rb.settings
+    )
+    reminder = (await user.history())[seen:]
+    assert len(reminder) == 1 and (reminder[0].text or "").startswith("Sắp ra quân rồi!")
+    assert reminder[0].button_texts == ["🎓 Xem khóa học phù hợp", "🤝 Xem phiên việc làm"]
+    reply = await user.click("🎓 Xem khóa học phù hợp", message_id=reminder[0].message_id)
+    assert reply[0].text.startswith("Các khóa học hợp với bạn nhất")
+    assert "🎓 Hàn điện cơ bản" in reply.text
+    reply = await user.click("🤝 Xem phiên việc làm", message_id=reminder[0].message_id)
+    assert reply.text.startswith("Hiện chưa có phiên giao dịch việc làm nào sắp tới")

@@ -6,9 +6,10 @@ discharged within ``HORIZON_MONTHS`` from today. Which items: those published in
 ``FRESH_DAYS`` that no alert message names yet. Fits well: the item is among the person's best
 ``TOP`` of its kind (:mod:`bot.matching.service`'s ranking) with a score of ``GOOD_SCORE`` at
 least, ranked among the items the person has not heard of yet (those they were alerted to or
-answered about are left out, so older items do not crowd a new one out). At most ``WEEKLY_CAP`` alerts per person in any ``WINDOW`` (counted here over alerts
-queued, and again at send time over alerts that went out: ``bot/alerts/deliver.py``), the
-best-scored first; never one item twice (``item_alerts`` is unique per person and item).
+answered about are left out, so older items do not crowd a new one out). At most
+``WEEKLY_CAP`` alerts per person in any ``WINDOW`` (counted here over alerts queued, and again
+at send time over alerts that went out: ``bot/alerts/deliver.py``), the best-scored first;
+never one item twice (``item_alerts`` is unique per person and item).
 
 Crash-safe and idempotent: the ranking only reads; then one transaction creates each item's
 alert message (kind ``alert``, unique per item: the mark that the item was handled), the rows
@@ -112,8 +113,7 @@ async def scan(
                 match
                 for kind in ("course", "fair")
                 for match in ranker().rank(profile, catalog.of(kind), today, TOP)
-                if (match.kind, match.item_id) in new
-                and match.score >= GOOD_SCORE
+                if (match.kind, match.item_id) in new and match.score >= GOOD_SCORE
             ]
             fitting.sort(key=lambda m: (-m.score, m.kind, m.item_id))
             for match in fitting[:room]:

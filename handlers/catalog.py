@@ -33,12 +33,13 @@ RESPONSES: dict[str, actions.Response] = {
 async def _show(
     target: Message, person: Person, kind: str, session: AsyncSession, settings: Settings
 ) -> None:
-    """The person's best three of ``kind``, one message each, or what to do first."""
+    """The person's best three of ``kind``, one message each, or what to do first (courses
+    need a chosen trade; a job fair may suit anyone)."""
     if not people.is_stored(person):
         text, markup = views.no_consent()
         await target.answer(text, reply_markup=markup)
         return
-    if not await catalog.trade_choices(session, person.id):
+    if kind == "course" and not await catalog.trade_choices(session, person.id):
         text, markup = views.no_trades(person.survey_completed_at is not None)
         await target.answer(text, reply_markup=markup)
         return

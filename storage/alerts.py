@@ -238,25 +238,22 @@ async def set_recipient_count(session: AsyncSession, message_id: int) -> None:
 
 
 async def delivered_alerts_since(
-    session: AsyncSession, person_id: int, since: datetime, *, besides: int
-) -> int:
-    """Alert rows of the person that went out (or may have) at or after ``since``, the row
-    ``besides`` apart (the weekly cap at send time)."""
-    return int(
-        await session.scalar(
-            select(func.count())
-            .select_from(OutboxRow)
-            .join(OutboxMessage, OutboxMessage.id == OutboxRow.message_id)
-            .where(
-                OutboxMessage.kind == ALERT,
-                OutboxRow.person_id == person_id,
-                OutboxRow.id != besides,
-                OutboxRow.status.in_(DELIVERED),
-                func.coalesce(OutboxRow.sent_at, OutboxRow.claimed_at) >= since,
-            )
+    session: AsyncSession, person_ids: Sequence[int], since: datetime
+) -> dict[int, int]:
+    """Alerts that went out (or may have) to each of these people in a batch claimed at or after
+    ``since`` (the weekly cap at send time)."""
+    rows = await session.execute(
+        select(OutboxRow.person_id, func.count())
+        .join(OutboxMessage, OutboxMessage.id == OutboxRow.message_id)
+        .where(
+            OutboxMessage.kind == ALERT,
+            OutboxRow.person_id.in_(set(person_ids)),
+            OutboxRow.status.in_(DELIVERED),
+            OutboxRow.claimed_at >= since,  # the batch's time, right before the send
         )
-        or 0
+        .group_by(OutboxRow.person_id)
     )
+    return {int(p): int(n) for p, n in rows.all()}
 
 
 async def opted_out(session: AsyncSession, person_ids: Sequence[int]) -> set[int]:

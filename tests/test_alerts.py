@@ -273,3 +273,26 @@ async def test_counsellors_see_who_was_alerted_and_answered(tmp_path: Path) -> N
         assert (await school_client.get("/alerts")).status_code == 403
         async with env.sessionmaker() as s:
             assert await s.scalar(select(func.count()).select_from(Person)) == 3
+
+
+async def test_the_weekly_cap_counts_by_when_alerts_went_out(rb: RunningBot, emu: Emulator) -> None:
+    """Two alerts queued one night go out the next morning; a third queued a week after that
+    night (the queue count has room) is held by the quiet hours until exactly a week after the
+    two went out: the cap by send time skips it."""
+    chat = 9801
+    await people(rb, emu, {chat: {"return_date": today()}})
+    school = await add_institution(rb.sessionmaker)
+    run = runner(rb)
+    await add_course(rb.sessionmaker, school, title="Hàn A")
+    await add_course(rb.sessionmaker, school, title="Hàn B")
+    night = local(today(), "22:30")
+    assert await scan(rb.sessionmaker, rb.settings, night) == 2
+    morning = local(today() + timedelta(days=1), "07:30")
+    await drain(run, morning)
+    assert len(await alert_texts(rb, chat)) == 2
+    await add_course(rb.sessionmaker, school, title="Hàn C")
+    assert await scan(rb.sessionmaker, rb.settings, night + timedelta(days=7, minutes=1)) == 1
+    await drain(run, morning + timedelta(days=7))
+    assert len(await alert_texts(rb, chat)) == 2
+    rows = await outbox_rows(rb.sessionmaker, "alert")
+    assert [(r[2], r[3]) for r in rows][-1] == ("skipped", "weekly_cap")

@@ -29,6 +29,7 @@ from tests.alerts_helpers import (
     today,
 )
 from tests.conftest import RunningBot
+from tests.factories import make_person
 
 
 @pytest.fixture
@@ -126,6 +127,17 @@ async def test_newcomer_no_trade_and_nothing_open(rb: RunningBot) -> None:
     assert "Làm khảo sát ngắn" in reply.text and reply.button_texts == ["📝 Bắt đầu khảo sát"]
     reply = await stranger.ask("/fairs")
     assert reply.button_texts == ["📝 Bắt đầu khảo sát"]
+
+    undecided = rb.emu.user(9203, language_code="vi")
+    await undecided.ask("/start")
+    async with rb.sessionmaker() as session:
+        await make_person(session, telegram_user_id=9203, trades=())
+        await session.commit()
+    reply = await undecided.ask("/courses")
+    assert reply.text.startswith("Bạn chưa chọn nghề muốn học")
+    assert reply.button_texts == ["📝 Chọn nghề"]
+    reply = await undecided.click("📝 Chọn nghề")
+    assert reply.button_texts, reply  # the survey's review, where trades are chosen
 
     user = await surveyed_soldier(rb, 9202, discharge=today().replace(day=1))
     reply = await user.ask("/courses")

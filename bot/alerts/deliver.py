@@ -66,6 +66,7 @@ async def prepare(
     )
     alert = message.kind == repo.ALERT
     off = await repo.opted_out(session, person_ids) if alert else set()
+    went_out = await repo.delivered_alerts_since(session, person_ids, now - WINDOW) if alert else {}
     item = await _item_open(session, message)
     ready: list[Ready] = []
     skipped: list[dict[str, Any]] = []
@@ -78,17 +79,13 @@ async def prepare(
             reason = "blocked"
         elif not item:
             reason = "item_closed"
-        elif alert and person_id in off:
+        elif not alert:
+            reason = None if said.get(person_id) == "remind" else "not_reminding"
+        elif person_id in off:
             reason = "alerts_off"
-        elif alert and person_id in said:
+        elif person_id in said:
             reason = "responded"
-        elif not alert and said.get(person_id) != "remind":
-            reason = "not_reminding"
-        elif (
-            alert
-            and await repo.delivered_alerts_since(session, person_id, now - WINDOW, besides=row_id)
-            >= WEEKLY_CAP
-        ):
+        elif went_out.get(person_id, 0) >= WEEKLY_CAP:
             reason = "weekly_cap"
         if reason is not None or person is None:
             skipped.append({"id": row_id, "result": reason})

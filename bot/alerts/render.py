@@ -73,8 +73,10 @@ def money(vnd: int, lang: str) -> str:
 
 
 def venue(code: str | None, text: str | None) -> str:
-    """The venue as written, else the commune's name."""
-    return text or labels.commune_name(code) if (text or code) else ""
+    """The venue as written, else the commune's name, else nothing."""
+    if text:
+        return text
+    return labels.commune_name(code) if code else ""
 
 
 def course_card(course: Course, institution: str, reason: str, lang: str) -> str:
@@ -125,7 +127,7 @@ def course_details(
     _field(lines, _("Học phí"), " · ".join(x for x in (fee, course.fee_note or "") if x))
     names = [(p.name_en if lang == "en" and p.name_en else p.name_vi) for p in supports]
     _field(lines, _("Hỗ trợ"), "; ".join(names))
-    _field(lines, _("Chỗ còn"), course.seats_left)
+    _field(lines, _("Số chỗ còn lại"), course.seats_left)
     place = venue(course.venue_code, course.venue_text)
     if course.is_mobile:
         place = " · ".join(x for x in (place, _("lớp lưu động")) if x)

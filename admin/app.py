@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from admin.deps import LoginRequired, Refused, no_nul_bytes
 from admin.routes import (
     accounts,
+    alerts,
     api,
     broadcast_api,
     broadcasts,
@@ -118,7 +119,17 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, questions, exports, broadcasts, accounts, api, broadcast_api):
+    for module in (
+        pages,
+        people,
+        questions,
+        exports,
+        broadcasts,
+        alerts,
+        accounts,
+        api,
+        broadcast_api,
+    ):
         app.include_router(module.router)
     app.include_router(institutions.router)  # month-18 lists for institutions
     _warm_labels()

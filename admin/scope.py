@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "questions.reply": frozenset({"admin", "commune", "counsellor", "employment"}),
     "exports": frozenset({"admin", "provincial", "commune", "institution"}),
     "broadcasts": frozenset({"admin", "provincial", "commune", "counsellor", "employment"}),
+    "alerts": frozenset({"admin", "provincial", "commune", "counsellor", "employment"}),
     # the catalog: an institution its own courses; the employment centre (employment) the job
     # fairs, employers and vacancies; admin everything (support policies, institutions)
     "catalog": frozenset({"admin", "provincial", "employment", "institution", "commune"}),

@@ -28,6 +28,7 @@ NAV = (
     ("exports", "/exports", "Exports"),
     ("institution_lists", "/institution-lists", "Institution lists"),
     ("broadcasts", "/broadcasts", "Broadcasts"),
+    ("alerts", "/alerts", "Alerts"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

@@ -108,9 +108,12 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
     descriptions = {
         "start": N_("Bắt đầu"),
         "survey": N_("Khảo sát nghề"),
+        "courses": N_("Khóa học hợp với bạn"),
+        "fairs": N_("Phiên giao dịch việc làm"),
         "ask": N_("Hỏi cán bộ"),
         "reminders": N_("Bật/tắt lời nhắc"),
         "stop": N_("Không nhận thông báo chung nữa"),
+        "alerts": N_("Bật/tắt tin khóa học, việc làm mới"),
         "language": N_("Đổi ngôn ngữ"),
         "privacy": N_("Dữ liệu của bạn"),
         "sharing": N_("Chia sẻ với trường nghề"),

@@ -19,9 +19,12 @@ from aiogram import Router
 COMMANDS = (
     "start",
     "survey",
+    "courses",
+    "fairs",
     "ask",
     "reminders",
     "stop",
+    "alerts",
     "language",
     "privacy",
     "sharing",
@@ -35,6 +38,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         ask,
         broadcasts,
+        catalog,
         common,
         errors,
         fallback,
@@ -54,6 +58,7 @@ def get_routers() -> list[Router]:
         reminders.create_router(),
         ask.create_router(),
         broadcasts.create_router(),
+        catalog.create_router(),
         survey.create_router(),
         fallback.create_router(),  # must be last: it takes whatever no other router took
     )

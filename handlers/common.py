@@ -52,8 +52,11 @@ async def command_help_handler(message: Message) -> None:
         _(
             "Các lệnh:\n"
             "/survey — làm hoặc tiếp tục khảo sát nghề\n"
+            "/courses — khóa học hợp với bạn\n"
+            "/fairs — phiên giao dịch việc làm sắp tới\n"
             "/ask — hỏi cán bộ tư vấn (học nghề, vay vốn, giấy tờ, việc làm…)\n"
             "/reminders — bật/tắt lời nhắc\n"
+            "/alerts — bật/tắt tin báo khóa học, phiên việc làm mới\n"
             "/language — đổi ngôn ngữ\n"
             "/privacy — dữ liệu của bạn được dùng thế nào\n"
             "/sharing — chia sẻ hay thôi chia sẻ với trường nghề và Trung tâm Dịch vụ việc làm\n"

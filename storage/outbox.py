@@ -212,8 +212,13 @@ async def failures(
 async def list_messages(
     session: AsyncSession, *, created_by: str | None, limit: int = 100
 ) -> list[OutboxMessage]:
-    """Newest first; only one author's when ``created_by`` is given."""
-    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    """Broadcasts, newest first; only one author's when ``created_by`` is given."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.kind == "broadcast")
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
     if created_by is not None:
         stmt = stmt.where(OutboxMessage.created_by == created_by)
     return list(await session.scalars(stmt))
@@ -223,7 +228,12 @@ async def last_message_sent_to(session: AsyncSession, person_id: int) -> int | N
     """The broadcast this person got last (for an opt-out by /stop)."""
     return await session.scalar(
         select(OutboxRow.message_id)
-        .where(OutboxRow.person_id == person_id, OutboxRow.status == "sent")
+        .join(OutboxMessage, OutboxMessage.id == OutboxRow.message_id)
+        .where(
+            OutboxRow.person_id == person_id,
+            OutboxRow.status == "sent",
+            OutboxMessage.kind == "broadcast",
+        )
         .order_by(OutboxRow.sent_at.desc(), OutboxRow.id.desc())
         .limit(1)
     )

@@ -69,6 +69,9 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
     assert set(vi) == {
         "start",
         "survey",
+        "courses",
+        "fairs",
+        "alerts",
         "ask",
         "reminders",
         "stop",

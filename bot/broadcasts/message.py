@@ -68,7 +68,7 @@ class Upload:
         return self.file_id or BufferedInputFile(self.data or b"", filename=self.name)
 
     def call(
-        self, bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup
+        self, bot: Bot, chat_id: int, text: str, markup: InlineKeyboardMarkup | None
     ) -> Callable[[], Awaitable[Any]]:
         """The Bot API call that sends ``text`` (as a caption when there is a file)."""
 

@@ -8,6 +8,11 @@ and the rest go through :func:`bot.delivery.send_journaled` (marked 'sending' an
 right before each call). Nothing starts or goes on during quiet hours (the reminders'
 ``QUIET_START``/``QUIET_END``). At start-up every claim of an earlier run is recovered: claimed
 rows go back to pending, 'sending' rows become 'unknown' (one process sends per bot token).
+
+Catalog alerts and job-fair reminders are outbox messages too (``bot/alerts/``): their rows
+are queued by the alert pass (which this loop runs every ``alert_interval``) or by "Nhắc tôi",
+never filled from a segment, and :func:`bot.alerts.deliver.prepare` gives each row its own
+text and buttons.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.alerts import deliver
+from bot.alerts.scan import scan
 from bot.broadcasts.message import Upload, language_of, stop_keyboard, text_for
 from bot.config import Settings
 from bot.delivery import Journal, SendOnce, send_journaled
@@ -90,6 +97,8 @@ class Runner:
             return False
         async with self.sessions() as session:
             for message in await outbox.start_due(session, now):
+                if message.kind in deliver.KINDS:
+                    continue  # its rows were queued with it
                 segment = segments.Segment.from_json(message.segment)
                 filled = await segments.fill_outbox(
                     session, message.id, segment, message.scope_communes
@@ -116,38 +125,50 @@ class Runner:
             1 if upload_pending else self.batch,
             token=token,
             now=now,
-            returning=(OutboxRow.id, OutboxRow.person_id),
+            returning=(OutboxRow.id, OutboxRow.person_id, OutboxRow.text),
         )
         if not claimed:
             if await outbox.finish_if_done(session, message.id, now):
-                log.info("broadcast %s done", message.id)
+                log.info("outbox message %s (%s) done", message.id, message.kind)
             await session.commit()
             return False
-        people, opted_out = await outbox.people_and_opt_outs(session, [r[1] for r in claimed])
-        ready, skipped = [], []
-        for row_id, person_id in claimed:
-            person = people.get(person_id)
-            reason = _skip_reason(person, person_id in opted_out)
-            if person is not None and reason is None:
-                ready.append((row_id, person))
-            else:
-                skipped.append({"id": row_id, "result": reason})
+        if message.kind in deliver.KINDS:
+            ready, skipped = await deliver.prepare(session, message, claimed, now, self.settings.tz)
+        else:
+            ready, skipped = await self._broadcast_rows(session, message, claimed)
         await outbox.skip_rows(session, skipped)
         await session.commit()
         data = await outbox.media_of(session, message.id) if upload_pending else None
         upload = Upload(message, data)
         journal = Journal(session, OutboxRow, token)
-        keyboards = {lang: stop_keyboard(message.id, lang) for lang in ("vi", "en")}
         async with asyncio.TaskGroup() as group:
-            for row_id, person in ready:
-                text, markup = text_for(message, person), keyboards[language_of(person)]
-                call = upload.call(self.sender.bot, person.chat_id, text, markup)
-                send = _through(self.sender, person.chat_id, call)
-                group.create_task(send_journaled(journal, row_id, person.id, send))
+            for row in ready:
+                chat = row.person.chat_id
+                call = upload.call(self.sender.bot, chat, row.text, row.markup)
+                send = _through(self.sender, chat, call)
+                group.create_task(send_journaled(journal, row.row_id, row.person.id, send))
         if upload_pending and upload.file_id:
             await outbox.set_file_id(session, message.id, upload.file_id)
             await session.commit()
         return True
+
+    @staticmethod
+    async def _broadcast_rows(
+        session: AsyncSession, message: OutboxMessage, claimed: Sequence[Any]
+    ) -> tuple[list[deliver.Ready], list[dict[str, Any]]]:
+        """A broadcast's rows: its text in each person's language, the opt-out button."""
+        people, opted_out = await outbox.people_and_opt_outs(session, [r[1] for r in claimed])
+        keyboards = {lang: stop_keyboard(message.id, lang) for lang in ("vi", "en")}
+        ready, skipped = [], []
+        for row_id, person_id, _text in claimed:
+            person = people.get(person_id)
+            reason = _skip_reason(person, person_id in opted_out)
+            if person is not None and reason is None:
+                markup = keyboards[language_of(person)]
+                ready.append(deliver.Ready(row_id, person, text_for(message, person), markup))
+            else:
+                skipped.append({"id": row_id, "result": reason})
+        return ready, skipped
 
 
 async def run_outbox(
@@ -157,13 +178,20 @@ async def run_outbox(
     stop_event: asyncio.Event,
     *,
     interval: float = 1.0,
+    alert_interval: float = 60.0,
 ) -> None:
-    """Send the outbox until ``stop_event`` is set; a batch being sent finishes first."""
+    """Send the outbox until ``stop_event`` is set; a batch being sent finishes first. The
+    alert pass runs at start and every ``alert_interval`` seconds."""
     runner = Runner(sessions, sender, settings)
     await runner.recover()
     log.info("outbox sender started (%s messages/s)", settings.send_rate)
+    loop = asyncio.get_running_loop()
+    next_scan = loop.time()
     while not stop_event.is_set():
         try:
+            if loop.time() >= next_scan:
+                next_scan = loop.time() + alert_interval
+                await scan(sessions, settings, utcnow())
             busy = await runner.step()
         except (SQLAlchemyError, OSError):
             log.exception("outbox step failed; trying again in %ss", interval)

@@ -1,5 +1,5 @@
-"""The outbox: messages the bot sends unprompted (broadcasts now, alerts later), a row per
-recipient, and the people who asked for no more broadcasts."""
+"""The outbox: messages the bot sends unprompted (broadcasts, catalog alerts, job-fair
+reminders), a row per recipient, and the people who asked for no more broadcasts."""
 
 from __future__ import annotations
 
@@ -19,10 +19,17 @@ class OutboxMessage(Base):
             ``send_at``) → sending (rows filled from the segment, being
             sent; held during quiet hours) ⇄ paused → done; or cancelled at any point.
     ``scope_communes``: the communes the author may reach (None: the whole province).
+    kind: broadcast (a counsellor's, rows from the segment) | alert (a course or fair just
+    published: rows with their own text) | fair_eve, fair_day (reminders of a fair: rows added
+    when people tap "Nhắc tôi"); ``item_kind``/``item_id``: the catalog item of the last three,
+    one message per kind and item (see ``bot/alerts/``).
     """
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_messages_status_send_at", "status", "send_at"),)
+    __table_args__ = (
+        Index("ix_outbox_messages_status_send_at", "status", "send_at"),
+        UniqueConstraint("kind", "item_kind", "item_id", name="uq_outbox_messages_item"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16), default="broadcast")
@@ -42,6 +49,8 @@ class OutboxMessage(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    item_kind: Mapped[str | None] = mapped_column(String(16))
+    item_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class OutboxRow(Base):
@@ -52,6 +61,7 @@ class OutboxRow(Base):
             failed (another 400: never delivered) | unknown (timeout, 5xx, undecodable answer:
             it may have arrived, never retried by itself); a 429 puts the row back to pending.
             skipped (opted out, blocked or erased by the time it was claimed); cancelled.
+    ``text``: this person's own text (an alert with their reason line); None: the message's.
     """
 
     __tablename__ = "outbox"
@@ -69,6 +79,7 @@ class OutboxRow(Base):
     claim_token: Mapped[str | None] = mapped_column(String(36))
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     result: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
 
 
 class BroadcastOptOut(Base):

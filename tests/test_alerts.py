@@ -95,7 +95,11 @@ async def test_cap_quiet_hours_never_twice_and_languages(rb: RunningBot, emu: Em
         },
     )
     school = await add_institution(rb.sessionmaker)
-    courses = [await add_course(rb.sessionmaker, school, title=f"Hàn khóa {n}") for n in (1, 2, 3)]
+    start = add_months(this_month, 2) + timedelta(days=20)  # after the serving one's discharge
+    courses = [
+        await add_course(rb.sessionmaker, school, title=f"Hàn khóa {n}", start_date=start)
+        for n in (1, 2, 3)
+    ]
     run = runner(rb)
     t0 = local(today(), "10:00")
 
@@ -103,10 +107,10 @@ async def test_cap_quiet_hours_never_twice_and_languages(rb: RunningBot, emu: Em
     await drain(run, t0)
     got = await alert_texts(rb, home)
     assert len(got) == 2 and all(t.startswith(VI_HEADER) for t in got)
-    assert "Đúng nghề Hàn · Gần nhà ~4 km" in got[0]
+    assert "Gần nhà ~4 km · đúng nghề hàn" in got[0]
     english = await alert_texts(rb, serving)
     assert len(english) == 2 and all(t.startswith(EN_HEADER) for t in english)
-    assert "Your trade: Welding · ~4 km from home" in english[0]
+    assert "Near home, ~4 km · your trade: Welding" in english[0]
     assert await alert_texts(rb, later) == []
     last = (await rb.emu.user(home).history())[-1]
     assert last.button_texts == [
@@ -129,13 +133,13 @@ async def test_cap_quiet_hours_never_twice_and_languages(rb: RunningBot, emu: Em
         await s.commit()
     assert await scan(rb.sessionmaker, rb.settings, t0 + timedelta(minutes=2)) == 0
     # a fourth course within the week: the cap holds it back
-    await add_course(rb.sessionmaker, school, title="Hàn khóa 4")
+    await add_course(rb.sessionmaker, school, title="Hàn khóa 4", start_date=start)
     assert await scan(rb.sessionmaker, rb.settings, t0 + timedelta(days=2)) == 0
     await drain(run, t0 + timedelta(days=2))
     assert len(await alert_texts(rb, home)) == 2
 
     # a week on: a new course gets through, but it was published at night: held till morning
-    await add_course(rb.sessionmaker, school, title="Hàn khóa 5")
+    await add_course(rb.sessionmaker, school, title="Hàn khóa 5", start_date=start)
     night = local(today() + timedelta(days=7), "22:30")
     assert await scan(rb.sessionmaker, rb.settings, night) == 2
     await drain(run, night)

@@ -55,9 +55,15 @@ async def test_courses_with_reasons_details_interest_and_not_interested(rb: Runn
     soon = today() + timedelta(days=40)
     user = await surveyed_soldier(rb, 9101, discharge=soon.replace(day=1))
     school = await add_institution(rb.sessionmaker)
-    near = await add_course(rb.sessionmaker, school, title="Hàn điện cơ bản")
-    mig = await add_course(rb.sessionmaker, school, title="Hàn MIG/MAG", fee_vnd=4_500_000)
-    far = await add_course(rb.sessionmaker, school, title="Hàn ống", venue_code=FAR_AWAY)
+    # still serving: only courses starting after the discharge month are for them
+    start = soon.replace(day=1) + timedelta(days=20)
+    near = await add_course(rb.sessionmaker, school, title="Hàn điện cơ bản", start_date=start)
+    mig = await add_course(
+        rb.sessionmaker, school, title="Hàn MIG/MAG", fee_vnd=4_500_000, start_date=start
+    )
+    far = await add_course(
+        rb.sessionmaker, school, title="Hàn ống", venue_code=FAR_AWAY, start_date=start
+    )
     later = await add_course(
         rb.sessionmaker, school, title="Hàn 3G", start_date=today() + timedelta(days=200)
     )
@@ -77,7 +83,7 @@ async def test_courses_with_reasons_details_interest_and_not_interested(rb: Runn
     assert "🎓 Nấu ăn" not in titles and "🎓 Hàn nháp" not in titles
     first = cards[0]
     reason = (first.text or "").splitlines()[2]
-    assert reason.startswith("Đúng nghề Hàn · Gần nhà ~") and "khai giảng" in reason
+    assert reason.startswith("Gần nhà ~") and "đúng nghề hàn · khai giảng" in reason
     assert [t for row in first.buttons for t, _ in row] == [
         "ℹ️ Xem chi tiết",
         "✅ Đăng ký quan tâm",
@@ -196,7 +202,7 @@ async def test_english_speaker_reads_english(rb: RunningBot) -> None:
     reply = await user.ask("/courses")
     assert reply[0].text.startswith("The courses that suit you best")
     card = reply.visible[1]
-    assert "Your trade: Welding · ~4 km from home" in (card.text or ""), card.text
+    assert "Near home, ~4 km · your trade: Welding" in (card.text or ""), card.text
     assert card.button_texts == ["ℹ️ Details", "✅ I'm interested", "🚫 Not interested"]
     shown = await user.click(callback_data=_item_button(card, "d"), message_id=card.message_id)
     assert "Fee: not known yet" in (shown.last.text or "")
@@ -208,7 +214,7 @@ async def test_the_reminder_before_discharge_opens_the_courses(rb: RunningBot) -
     discharge = (today() + timedelta(days=40)).replace(day=1)
     user = await surveyed_soldier(rb, 9501, discharge=discharge)
     school = await add_institution(rb.sessionmaker)
-    await add_course(rb.sessionmaker, school)
+    await add_course(rb.sessionmaker, school, start_date=discharge + timedelta(days=20))
     seen = len(await user.history())
     sender = Sender(rb.bot, global_rate=1000.0, per_chat_rate=100.0, per_chat_burst=10.0)
     await tick(

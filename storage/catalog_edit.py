@@ -4,7 +4,7 @@ repository functions never commit."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,6 @@ from storage.models.catalog import (
 )
 
 CatalogModel = Institution | SupportPolicy | Course | Employer | JobFair | Vacancy
-M = TypeVar("M", Institution, SupportPolicy, Course, Employer, JobFair, Vacancy)
 ALL_MODELS: tuple[type[CatalogModel], ...] = (
     Institution,
     SupportPolicy,
@@ -32,29 +31,31 @@ ALL_MODELS: tuple[type[CatalogModel], ...] = (
 
 def _equal(model: type[Any], column: str, value: Any) -> ColumnElement[bool]:
     attr = getattr(model, column)
-    return attr.is_(None) if value is None else attr == value  # type: ignore[no-any-return]
+    return attr.is_(None) if value is None else attr == value
 
 
-async def find(session: AsyncSession, model: type[M], key: dict[str, Any]) -> M | None:
+async def find(
+    session: AsyncSession, model: type[CatalogModel], key: dict[str, Any]
+) -> CatalogModel | None:
     """The row whose columns equal ``key`` (None matches NULL), or None."""
     stmt = select(model).where(*(_equal(model, c, v) for c, v in key.items())).limit(1)
-    return (await session.scalars(stmt)).first()
+    return cast(CatalogModel | None, (await session.scalars(stmt)).first())
 
 
 async def rows(
-    session: AsyncSession, model: type[M], institution_id: int | None = None
-) -> Sequence[M]:
+    session: AsyncSession, model: type[CatalogModel], institution_id: int | None = None
+) -> Sequence[CatalogModel]:
     """Every row of one list by id; courses of one institution when ``institution_id``."""
     stmt = select(model).order_by(model.id)
     if model is Course and institution_id is not None:
         stmt = stmt.where(Course.institution_id == institution_id)
-    return (await session.scalars(stmt)).all()
+    return cast(Sequence[CatalogModel], (await session.scalars(stmt)).all())
 
 
-async def names(session: AsyncSession, model: type[M], column: str) -> dict[int, str]:
+async def names(session: AsyncSession, model: type[CatalogModel], column: str) -> dict[int, str]:
     """id → name (or title, code) of every row of one list."""
     result = await session.execute(select(model.id, getattr(model, column)))
-    return {row_id: name for row_id, name in result.all()}
+    return dict(result.tuples().all())
 
 
 async def is_empty(session: AsyncSession) -> bool:

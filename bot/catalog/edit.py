@@ -108,8 +108,12 @@ def assign(sheet: str, obj: CatalogModel, values: dict[str, Any], now: datetime)
     for column in changed:
         setattr(obj, column, values[column])
     published = PUBLISHED.get(sheet)
-    if published and values.get("status") == published and getattr(obj, "published_at") is None:
-        obj.published_at = now  # type: ignore[union-attr]
+    if (
+        isinstance(obj, Course | JobFair)
+        and values.get("status") == published
+        and obj.published_at is None
+    ):
+        obj.published_at = now
     return changed
 
 

@@ -57,7 +57,9 @@ class Report:
 Rows = Mapping[str, Sequence[tuple[int, Mapping[str, Any]]]]
 
 
-def _validate(rows: Rows, province: int, scope: Scope) -> tuple[dict[str, list[tuple[int, Row]]], list[Problem]]:
+def _validate(
+    rows: Rows, province: int, scope: Scope
+) -> tuple[dict[str, list[tuple[int, Row]]], list[Problem]]:
     """Each row validated on its own; duplicates of a natural key within a sheet refused."""
     valid: dict[str, list[tuple[int, Row]]] = {}
     problems: list[Problem] = []
@@ -104,7 +106,9 @@ def _check_references(
             for code in row.policy_codes:
                 if code not in known["support_policies"]:
                     fields = {"value": code}
-                    problems.append(Problem("unknown_policy", sheet, number, "policy_codes", fields))
+                    problems.append(
+                        Problem("unknown_policy", sheet, number, "policy_codes", fields)
+                    )
             if scope.institution_id is not None and row.institution != own:
                 problems.append(
                     Problem("not_yours", sheet, number, "institution", {"own": own or ""})
@@ -151,7 +155,8 @@ async def import_rows(
     if dry_run:
         await session.rollback()
         return report
-    detail = {"source": source, **{s: dict(c) for s, c in report.counts.items() if any(c.values())}}
+    changed = {s: dict(c) for s, c in report.counts.items() if any(c.values())}
+    detail: dict[str, Any] = {"source": source, **changed}
     await audit(session, actor=actor, action="catalog.import", detail=detail, ip=ip)
     await session.commit()
     return report

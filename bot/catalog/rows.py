@@ -134,7 +134,9 @@ class CourseRow(Row):
     certificate: Text = None
     contact: Text = None
     source_url: Text = None
-    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(COURSE_STATUSES), "draft"))] = "draft"
+    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(COURSE_STATUSES), "draft"))] = (
+        "draft"
+    )
 
     @model_validator(mode="after")
     def _rules(self) -> CourseRow:
@@ -166,7 +168,9 @@ class JobFairRow(Row):
     kind: Annotated[str, BeforeValidator(f.required(f.vocab("fair_kinds")))]
     starts_at: Annotated[datetime, BeforeValidator(f.required(f.to_datetime))]
     ends_at: Moment = None
-    mode: Annotated[str, BeforeValidator(f.or_default(f.vocab("fair_modes"), "offline"))] = "offline"
+    mode: Annotated[str, BeforeValidator(f.or_default(f.vocab("fair_modes"), "offline"))] = (
+        "offline"
+    )
     venue_code: Ward = None
     venue_text: Text = None
     online_link: Text = None
@@ -179,7 +183,9 @@ class JobFairRow(Row):
     trades: Trades = []
     min_age: Count = None
     max_age: Count = None
-    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(FAIR_STATUSES), "draft"))] = "draft"
+    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(FAIR_STATUSES), "draft"))] = (
+        "draft"
+    )
     source_url: Text = None
 
     @model_validator(mode="after")
@@ -217,7 +223,9 @@ class VacancyRow(Row):
     country: Country = None
     valid_from: Day = None
     valid_to: Day = None
-    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(VACANCY_STATUSES), "open"))] = "open"
+    status: Annotated[str, BeforeValidator(f.or_default(f.one_of(VACANCY_STATUSES), "open"))] = (
+        "open"
+    )
     source: Text = None
 
     @model_validator(mode="after")

@@ -42,7 +42,9 @@ def _dated(row: dict[str, Any], today: date) -> dict[str, Any]:
     return cells
 
 
-def sample_rows(today: date, path: Path | None = None) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+def sample_rows(
+    today: date, path: Path | None = None
+) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     """The sample's rows per list, dated from ``today`` (row numbers count from 1 per list)."""
     data = load_yaml(path or SAMPLE_PATH)
     return {
@@ -63,5 +65,7 @@ async def load_sample(
         session, sample_rows(today), tz=tz, now=now, actor=actor, source="sample"
     )
     if not report.ok:
-        raise ContentError([ContentProblem(SAMPLE_PATH, None, say(p, "en")) for p in report.problems])
+        raise ContentError(
+            [ContentProblem(SAMPLE_PATH, None, say(p, "en")) for p in report.problems]
+        )
     return report

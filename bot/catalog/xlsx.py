@@ -29,7 +29,7 @@ def write(data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> byte
     """The workbook: every sheet with its two header rows, and ``data``'s rows (by column)."""
     spec = workbook_spec()
     book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
+    book.remove(book.worksheets[0])
     for sheet, meta in spec.sheets.items():
         ws = book.create_sheet(sheet)
         columns = spec.columns(sheet)
@@ -71,9 +71,11 @@ def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
             if sheet not in book.sheetnames:
                 continue
             values = list(book[sheet].iter_rows(values_only=True))
-            header = [str(v).strip() if v is not None else "" for v in (values[0] if values else ())]
+            header = [
+                str(v).strip() if v is not None else "" for v in (values[0] if values else ())
+            ]
             known = set(spec.columns(sheet))
-            for col, code in enumerate(header, start=1):
+            for code in header:
                 if code and code not in known:
                     problems.append(Problem("unknown_column", sheet, 1, code))
             read_sheet = ReadSheet(sheet)

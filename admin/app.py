@@ -21,6 +21,7 @@ from admin.routes import (
     api,
     broadcast_api,
     broadcasts,
+    catalog,
     exports,
     pages,
     people,
@@ -117,7 +118,17 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (pages, people, questions, exports, broadcasts, accounts, api, broadcast_api):
+    for module in (
+        pages,
+        people,
+        questions,
+        exports,
+        broadcasts,
+        accounts,
+        api,
+        broadcast_api,
+        catalog,
+    ):
         app.include_router(module.router)
     _warm_labels()
     return app

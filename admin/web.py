@@ -27,6 +27,7 @@ NAV = (
     ("questions", "/questions", "Questions"),
     ("exports", "/exports", "Exports"),
     ("broadcasts", "/broadcasts", "Broadcasts"),
+    ("catalog", "/catalog", "Catalog"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

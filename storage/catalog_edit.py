@@ -42,6 +42,11 @@ async def find(
     return cast(CatalogModel | None, (await session.scalars(stmt)).first())
 
 
+async def get(session: AsyncSession, model: type[CatalogModel], row_id: int) -> CatalogModel | None:
+    """One row by id, or None."""
+    return cast(CatalogModel | None, await session.get(model, row_id))
+
+
 async def rows(
     session: AsyncSession, model: type[CatalogModel], institution_id: int | None = None
 ) -> Sequence[CatalogModel]:

@@ -8,7 +8,7 @@ left unchanged. The same path loads the sample catalog (:mod:`bot.catalog.sample
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -114,6 +114,18 @@ def _check_references(
                     Problem("not_yours", sheet, number, "institution", {"own": own or ""})
                 )
     return problems
+
+
+async def validate_one(
+    session: AsyncSession, sheet: str, cells: Mapping[str, Any], scope: Scope, province: int
+) -> tuple[Row | None, list[Problem], Names]:
+    """One row of a form checked as an import checks it (no row number); the stored names."""
+    valid, problems = _validate({sheet: [(0, cells)]}, province, scope)
+    names = await load_names(session)
+    own = await repo.institution_name(session, scope.institution_id)
+    problems += _check_references(valid, names, own, scope)
+    rows = valid.get(sheet, [])
+    return (rows[0][1] if rows else None), [replace(p, row=None) for p in problems], names
 
 
 async def import_rows(

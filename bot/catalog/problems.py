@@ -37,11 +37,11 @@ MESSAGES: dict[str, str] = {
     "unknown_ref": "%(value)s is not in the list %(sheet)s: add it there first",
     "unknown_policy": "%(value)s is not the code of a support policy",
     "duplicate": "the same item is already in row %(other)s",
+    "taken": "%(value)s is already in this list",
     "not_yours": "you may change only the courses of %(own)s",
     "not_allowed": "your account may not change this list",
     "no_institution": "your account is not linked to an institution: ask an administrator",
     "not_xlsx": "the file is not an XLSX workbook: save it as .xlsx and try again",
-    "too_big": "the file is too big (at most %(limit)s MB)",
     "invalid": "%(value)s is not valid",
 }
 # pydantic's own error types that can reach an officer

@@ -60,7 +60,7 @@ async def rows(
 async def names(session: AsyncSession, model: type[CatalogModel], column: str) -> dict[int, str]:
     """id → name (or title, code) of every row of one list."""
     result = await session.execute(select(model.id, getattr(model, column)))
-    return dict(result.tuples().all())
+    return dict(result.all())
 
 
 async def is_empty(session: AsyncSession) -> bool:

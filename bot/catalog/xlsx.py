@@ -40,7 +40,7 @@ def write(data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> byte
             ws.cell(2, col).font = _LABEL
             ws.cell(2, col).fill = _FILL
             ws.column_dimensions[ws.cell(1, col).column_letter].width = 22
-        ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 1)
+        ws.freeze_panes = f"A{FIRST_DATA_ROW}"
         for row in (data or {}).get(sheet, ()):
             ws.append([row.get(c, "") for c in columns])
     out = io.BytesIO()

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.catalog import xlsx
 from bot.catalog.edit import export_cells
 from bot.catalog.importer import Report, import_file
 from bot.catalog.problems import say
 from bot.catalog.sample import load_sample
 from bot.catalog.sheets import workbook_spec
-from bot.catalog import xlsx
 from storage.db import create_sessionmaker
 from storage.models.admin import AuditEntry
 from storage.models.catalog import Course, Institution, JobFair, SupportPolicy, Vacancy

@@ -3,7 +3,9 @@ values, an institution account linked to its institution."""
 
 from __future__ import annotations
 
+import html
 import io
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -81,3 +83,14 @@ async def link(sm: async_sessionmaker[AsyncSession], username: str, institution:
         assert user is not None
         user.institution_id = await institution_id(session, institution)
         await session.commit()
+
+
+_INPUT = re.compile(r'<input name="([^"]+)" value="([^"]*)"')
+_CHECKED = re.compile(r'<input type="checkbox" name="([^"]+)" value="([^"]*)" checked')
+
+
+def form_values(page: str) -> dict[str, str]:
+    """What an edit form would send as it is shown (text inputs and ticked boxes)."""
+    values = {name: html.unescape(value) for name, value in _INPUT.findall(page)}
+    values.update({name: html.unescape(value) for name, value in _CHECKED.findall(page)})
+    return values

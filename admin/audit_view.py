@@ -41,6 +41,9 @@ ACTIONS: dict[str, str] = {
     "question.answered": N_("A counsellor answered a question"),
     "person.erased": N_("A person's data erased"),
     "erasure": N_("A person erased their data"),
+    "catalog.import": N_("Imported catalog rows from XLSX"),
+    "catalog.created": N_("Added a catalog row"),
+    "catalog.updated": N_("Changed a catalog row"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -52,6 +55,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("person", N_("People's records")),
     ("erasure", N_("Erasures")),
     ("question", N_("Questions to counsellors")),
+    ("catalog", N_("Catalog")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

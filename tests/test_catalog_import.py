@@ -5,8 +5,10 @@ dates, and the sample catalog."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -14,8 +16,9 @@ from bot.catalog import xlsx
 from bot.catalog.edit import export_cells
 from bot.catalog.importer import Report, import_file
 from bot.catalog.problems import say
-from bot.catalog.sample import load_sample
+from bot.catalog.sample import SAMPLE_PATH, check_sample, load_sample
 from bot.catalog.sheets import workbook_spec
+from bot.content_loading import ContentError
 from storage.db import create_sessionmaker
 from storage.models.admin import AuditEntry
 from storage.models.catalog import Course, Institution, JobFair, SupportPolicy, Vacancy
@@ -234,3 +237,14 @@ async def test_a_file_that_is_not_a_workbook_is_refused(repo_engine: AsyncEngine
     assert [say(p, "vi") for p in report.problems] == [
         "tệp không phải là bảng tính XLSX: hãy lưu thành .xlsx rồi thử lại"
     ]
+
+
+def test_content_check_names_a_broken_sample_row(tmp_path: Path) -> None:
+    check_sample()  # the shipped sample is right
+    broken = tmp_path / "sample.yaml"
+    text = SAMPLE_PATH.read_text(encoding="utf-8")
+    broken.write_text(text.replace("deadline_in_days: 15", "enrol_deadline: 31/02/2027"))
+    with pytest.raises(ContentError) as caught:
+        check_sample(broken)
+    assert str(caught.value).count("31/02/2027 is not a date") == 1
+    assert "courses: row 1, column enrol_deadline" in str(caught.value)

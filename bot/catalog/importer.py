@@ -57,10 +57,11 @@ class Report:
 Rows = Mapping[str, Sequence[tuple[int, Mapping[str, Any]]]]
 
 
-def _validate(
+def validate_rows(
     rows: Rows, province: int, scope: Scope
 ) -> tuple[dict[str, list[tuple[int, Row]]], list[Problem]]:
-    """Each row validated on its own; duplicates of a natural key within a sheet refused."""
+    """Each row validated on its own (``scope``: which lists may have rows); duplicates of a
+    natural key within a sheet refused."""
     valid: dict[str, list[tuple[int, Row]]] = {}
     problems: list[Problem] = []
     for sheet in ROW_MODELS:
@@ -84,7 +85,7 @@ def _validate(
     return valid, problems
 
 
-def _check_references(
+def check_references(
     valid: dict[str, list[tuple[int, Row]]], names: Names, own: str | None, scope: Scope
 ) -> list[Problem]:
     """References to rows neither stored nor in the file; courses of another institution."""
@@ -120,10 +121,10 @@ async def validate_one(
     session: AsyncSession, sheet: str, cells: Mapping[str, Any], scope: Scope, province: int
 ) -> tuple[Row | None, list[Problem], Names]:
     """One row of a form checked as an import checks it (no row number); the stored names."""
-    valid, problems = _validate({sheet: [(0, cells)]}, province, scope)
+    valid, problems = validate_rows({sheet: [(0, cells)]}, province, scope)
     names = await load_names(session)
     own = await repo.institution_name(session, scope.institution_id)
-    problems += _check_references(valid, names, own, scope)
+    problems += check_references(valid, names, own, scope)
     rows = valid.get(sheet, [])
     return (rows[0][1] if rows else None), [replace(p, row=None) for p in problems], names
 
@@ -146,12 +147,12 @@ async def import_rows(
     row is right and it is not a dry run (with one audit entry), else rolls back."""
     scope = scope or Scope()
     report = Report(dry_run=dry_run)
-    valid, problems = _validate(rows, province, scope)
+    valid, problems = validate_rows(rows, province, scope)
     names = await load_names(session)
     own = await repo.institution_name(session, scope.institution_id)
     if scope.institution_id is not None and own is None and any(rows.values()):
         problems.insert(0, Problem("no_institution"))
-    problems += _check_references(valid, names, own, scope)
+    problems += check_references(valid, names, own, scope)
     if problems:
         report.problems = problems
         await session.rollback()

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.catalog.importer import Report, import_rows
+from bot.catalog.edit import Names
+from bot.catalog.importer import Report, Scope, check_references, import_rows, validate_rows
 from bot.catalog.problems import say
+from bot.config import LANG_SON_CODE
 from bot.content_loading import CONTENT_DIR, ContentError, ContentProblem, load_yaml
 from storage import catalog_edit as repo
 
@@ -52,6 +54,17 @@ def sample_rows(
         for sheet, rows in data.items()
         if sheet != "version"
     }
+
+
+def check_sample(path: Path | None = None, today: date | None = None) -> None:
+    """Validate the sample file as an import would (it refers only to its own rows); problems
+    raise ContentError (for ``xuatngu content check``)."""
+    path = path or SAMPLE_PATH
+    rows = sample_rows(today or date.today(), path)
+    valid, problems = validate_rows(rows, LANG_SON_CODE, Scope())
+    problems += check_references(valid, Names(), None, Scope())
+    if problems:
+        raise ContentError([ContentProblem(path, None, say(p, "en")) for p in problems])
 
 
 async def load_sample(

@@ -118,18 +118,9 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for module in (
-        pages,
-        people,
-        questions,
-        exports,
-        broadcasts,
-        accounts,
-        api,
-        broadcast_api,
-        catalog,
-    ):
+    for module in (pages, people, questions, exports, broadcasts, accounts, api, broadcast_api):
         app.include_router(module.router)
+    app.include_router(catalog.router)
     _warm_labels()
     return app
 

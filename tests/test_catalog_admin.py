@@ -176,8 +176,8 @@ async def _upload(client: httpx.AsyncClient, content: bytes) -> httpx.Response:
     return await client.post("/catalog/import", data=data, files=files)
 
 
-async def test_web_import_checks_first_then_applies(tmp_path: Path) -> None:
-    async with admin_env(tmp_path) as e:
+async def test_web_import_checks_first_then_applies(tmp_path: Path, any_db_url: str) -> None:
+    async with admin_env(tmp_path, db_url=any_db_url) as e:
         await e.user("boss", "admin")
         boss = await e.login("boss")
         bad = {**WELDING, "title": "Hàn 2", "start_date": "31/02/2027"}

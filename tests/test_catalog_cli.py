@@ -14,8 +14,10 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import get_settings
 from storage.db import create_engine, create_sessionmaker
+from storage.models.admin import AdminUser
 from storage.models.catalog import Course, Institution
-from tests.catalog_helpers import INSTITUTIONS, WELDING, cells_of, workbook
+from tests.admin_helpers import PASSWORD
+from tests.catalog_helpers import INSTITUTIONS, SCHOOL, WELDING, cells_of, workbook
 
 
 @pytest.fixture
@@ -122,3 +124,29 @@ def test_load_sample_once_into_an_empty_catalog(db_url: str) -> None:
     assert second.exit_code == 1
     assert "The catalog is not empty" in second.stderr
     assert _counts(db_url) == (6, 10)
+
+
+def test_create_user_links_an_institution_account(db_url: str) -> None:
+    runner = CliRunner()
+    assert runner.invoke(app, ["catalog", "load-sample"]).exit_code == 0
+    args = ["admin", "create-user", "cdls", "--role", "institution", "--trade", "weld"]
+    unknown = runner.invoke(
+        app, [*args, "--institution", "Trường không có", "--password-stdin"], input=PASSWORD
+    )
+    assert unknown.exit_code == 1
+    assert "no institution named 'Trường không có' in the catalog" in unknown.stderr
+    made = runner.invoke(app, [*args, "--institution", SCHOOL, "--password-stdin"], input=PASSWORD)
+    assert made.exit_code == 0, made.output
+
+    async def linked() -> tuple[int | None, int | None]:
+        engine = create_engine(db_url)
+        try:
+            async with create_sessionmaker(engine)() as s:
+                user = await s.scalar(select(AdminUser).where(AdminUser.username == "cdls"))
+                school = await s.scalar(select(Institution.id).where(Institution.name == SCHOOL))
+                return (user.institution_id if user else None), school
+        finally:
+            await engine.dispose()
+
+    user_institution, school = asyncio.run(linked())
+    assert school is not None and user_institution == school

@@ -63,17 +63,17 @@ class Names:
     """Names of the rows other rows refer to, both ways, per list."""
 
     ids: dict[str, dict[str, int]] = field(default_factory=dict)
+    _names: dict[str, dict[int, str]] = field(default_factory=dict, repr=False)
 
     def id_of(self, sheet: str, name: str | None) -> int | None:
         return self.ids.get(sheet, {}).get(name) if name else None
 
     def name_of(self, sheet: str, row_id: int | None) -> str | None:
-        if row_id is None:
-            return None
-        return next((n for n, i in self.ids.get(sheet, {}).items() if i == row_id), None)
+        return None if row_id is None else self._names.get(sheet, {}).get(row_id)
 
     def add(self, sheet: str, name: str, row_id: int) -> None:
         self.ids.setdefault(sheet, {})[name] = row_id
+        self._names.setdefault(sheet, {})[row_id] = name
 
 
 async def load_names(session: AsyncSession) -> Names:
@@ -81,7 +81,8 @@ async def load_names(session: AsyncSession) -> Names:
     out = Names()
     for sheet in ("institutions", "support_policies", "employers", "job_fairs"):
         found = await repo.names(session, MODELS[sheet], NAME_COLUMN[sheet])
-        out.ids[sheet] = {name: row_id for row_id, name in found.items()}
+        for row_id, name in found.items():
+            out.add(sheet, name, row_id)
     return out
 
 

@@ -74,6 +74,7 @@ async def test_an_institution_sees_and_edits_only_its_own_courses(env: AdminEnv)
     assert page.status_code == 200
     assert own.title in page.text and other.title not in page.text
     assert 'class="badge sample"' in page.text
+    assert "Sơ cấp (3 tháng đến dưới 1 năm)" in page.text and "Đang mở" in page.text
     for path in ("/catalog/job_fairs", "/catalog/institutions", f"/catalog/courses/{other.id}"):
         assert (await school.get(path)).status_code == 404, path
     export = await school.get("/catalog/export.xlsx")

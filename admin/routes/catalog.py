@@ -35,6 +35,7 @@ from bot.catalog.importer import Scope, import_file, validate_one
 from bot.catalog.problems import Problem, reason, say
 from bot.catalog.rows import ROW_MODELS
 from bot.catalog.sheets import workbook_spec
+from bot.catalog.vocab import vocabularies
 from storage import catalog_edit as repo
 from storage.audit import audit
 from storage.catalog_edit import CatalogModel
@@ -44,6 +45,9 @@ LISTS = tuple(ROW_MODELS)
 JOB_LISTS = ("employers", "job_fairs", "vacancies")
 MAX_UPLOAD = 5 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# columns whose codes the lists show by their label: column → vocabulary of content/catalog.yaml
+VOCAB_COLUMNS = {"level": "levels", "mode": "fair_modes", "min_education": "education"}
+KIND_VOCAB = {"institutions": "institution_kinds", "job_fairs": "fair_kinds"}
 # what each list's table shows besides the name (and the sample badge)
 SUMMARY = {
     "institutions": ("kind", "place_code"),
@@ -197,9 +201,9 @@ async def list_page(request: Request, db: Db, user: Viewer, sheet: str) -> Respo
     """One list: its rows, the sample ones marked."""
     _check_sheet(user, sheet)
     names = await load_names(db)
-    tz = request.app.state.settings.tz
+    tz, lang = request.app.state.settings.tz, lang_of(request)
     items = [
-        (obj, to_cells(sheet, obj, names, tz))
+        (obj, _shown(sheet, to_cells(sheet, obj, names, tz), lang))
         for obj in await repo.rows(db, MODELS[sheet], _own(user))
     ]
     return render(
@@ -215,6 +219,15 @@ async def list_page(request: Request, db: Db, user: Viewer, sheet: str) -> Respo
         name_column=NAME_COLUMN[sheet],
         summary=SUMMARY[sheet],
     )
+
+
+def _shown(sheet: str, cells: dict[str, Any], lang: str) -> dict[str, Any]:
+    """Cells as a list shows them: vocabulary codes by their label."""
+    vocab = {**VOCAB_COLUMNS, "kind": KIND_VOCAB.get(sheet, "")}
+    return {
+        c: vocabularies().label(vocab[c], v, lang) if vocab.get(c) and v else v
+        for c, v in cells.items()
+    }
 
 
 @router.get("/catalog/{sheet}/new")

@@ -4,11 +4,13 @@ dates, and the sample catalog."""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -248,3 +250,18 @@ def test_content_check_names_a_broken_sample_row(tmp_path: Path) -> None:
         check_sample(broken)
     assert str(caught.value).count("31/02/2027 is not a date") == 1
     assert "courses: row 1, column enrol_deadline" in str(caught.value)
+
+
+async def test_a_workbook_without_the_names_row_starts_on_row_2(repo_engine: AsyncEngine) -> None:
+    book = load_workbook(io.BytesIO(workbook({"institutions": INSTITUTIONS})))
+    book["institutions"].delete_rows(2)
+    out = io.BytesIO()
+    book.save(out)
+    bad = io.BytesIO()
+    book["institutions"]["B3"] = "truong"
+    book.save(bad)
+    async with create_sessionmaker(repo_engine)() as session:
+        wrong = await _import(session, bad.getvalue())
+        assert [p.row for p in wrong.problems] == [3]
+        report = await _import(session, out.getvalue())
+    assert report.ok and report.counts["institutions"]["created"] == 2

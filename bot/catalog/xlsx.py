@@ -1,7 +1,7 @@
 """The catalog workbook on disk (openpyxl): one sheet per list, row 1 the column codes (what
 the import reads), row 2 the column names in Vietnamese (what an officer reads), data from row
-3 on. Writing gives the template (no data) or the export; reading gives each sheet's rows with
-their spreadsheet row numbers."""
+3 on (from row 2 when the names row was deleted). Writing gives the template (no data) or the
+export; reading gives each sheet's rows with their spreadsheet row numbers."""
 
 from __future__ import annotations
 
@@ -79,7 +79,9 @@ def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
                 if code and code not in known:
                     problems.append(Problem("unknown_column", sheet, 1, code))
             read_sheet = ReadSheet(sheet)
-            for number, cells in enumerate(values[FIRST_DATA_ROW - 1 :], start=FIRST_DATA_ROW):
+            # row 2 holds the column names, unless an officer deleted it: then data starts there
+            first = FIRST_DATA_ROW if _labels(sheet, header, values) else FIRST_DATA_ROW - 1
+            for number, cells in enumerate(values[first - 1 :], start=first):
                 row = {
                     code: value
                     for code, value in zip(header, cells, strict=False)
@@ -91,3 +93,17 @@ def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
     finally:
         book.close()
     return found, problems
+
+
+def _labels(sheet: str, header: list[str], values: list[tuple[Any, ...]]) -> bool:
+    """Whether row 2 is the row of column names (in either language)."""
+    if len(values) < 2:
+        return False
+    spec = workbook_spec()
+    known = set(spec.columns(sheet))
+    return any(
+        str(cell).strip()
+        in (spec.column_label(sheet, code, "vi"), spec.column_label(sheet, code, "en"))
+        for code, cell in zip(header, values[1], strict=False)
+        if code in known and cell is not None
+    )

@@ -138,6 +138,9 @@ async def test_employment_edits_fairs_not_courses_and_provincial_reads(env: Admi
     ).status_code == 303
     assert (await _save(jobs, f"/catalog/courses/{course.id}", seats_left="1")).status_code == 403
     assert (await jobs.get("/catalog/courses/new")).status_code == 403
+    for sheet in ("institutions", "support_policies"):
+        assert (await jobs.get(f"/catalog/{sheet}/new")).status_code == 403
+        assert (await _save(jobs, f"/catalog/{sheet}/1", name="x", code="x")).status_code == 403
     async with env.sessionmaker() as s:
         published = await s.get(JobFair, fair.id)
         same = await s.get(Course, course.id)

@@ -57,6 +57,7 @@ SUMMARY = {
     "job_fairs": ("kind", "starts_at", "status"),
     "vacancies": ("employer", "headcount", "status"),
 }
+_NO_INSTITUTION = "This account is not linked to an institution: ask an administrator."
 Viewer = Annotated[Principal, Depends(allowed("catalog"))]
 Editor = Annotated[Principal, Depends(allowed_post("catalog"))]
 
@@ -83,9 +84,6 @@ def _own(user: Principal) -> int | None:
     if user.institution_id is None:
         raise Refused(status_code=403, detail=_NO_INSTITUTION)
     return user.institution_id
-
-
-_NO_INSTITUTION = "This account is not linked to an institution: ask an administrator."
 
 
 def _check_sheet(user: Principal, sheet: str, edit: bool = False) -> None:
@@ -148,13 +146,12 @@ async def import_post(request: Request, db: Db, user: Editor) -> Response:
         raise HTTPException(status_code=403)
     form = await request.form()
     apply = form.get("step") == "apply"
-    content = await _uploaded(form.get("file"), form.get("content"), apply)
     upload = form.get("file")
-    source = str(form.get("name") or "") or (
-        upload.filename or "" if isinstance(upload, UploadFile) else ""
-    )
+    content = await _uploaded(upload, form.get("content"), apply)
+    name = upload.filename if isinstance(upload, UploadFile) else None
+    source = str(form.get("name") or name or "")
     settings = request.app.state.settings
-    scope = Scope(frozenset(lists), user.institution_id if user.role == "institution" else None)
+    scope = Scope(frozenset(lists), _own(user))
     report = await import_file(
         db,
         content,

@@ -103,8 +103,12 @@ async def test_an_institution_sees_and_edits_only_its_own_courses(env: AdminEnv)
         after is not None and after.seats_left == 7 and after.institution_id == own.institution_id
     )
     assert untouched is not None and untouched.title == other.title
-    assert [(a.actor, a.action, a.detail["id"]) for a in audits if a.actor != "test"] == [
-        ("user:school", "catalog.updated", own.id)
+    assert [(a.actor, a.action, a.detail) for a in audits if a.actor != "test"] == [
+        (
+            "user:school",
+            "catalog.updated",
+            {"list": "courses", "id": own.id, "name": own.title, "columns": ["seats_left"]},
+        )
     ]
 
 

@@ -287,10 +287,15 @@ async def _save(
             problems = [Problem("taken", sheet, None, row.KEY[0], {"value": row.key()[0]})]
     if row is None or problems:
         return _form(request, user, sheet, obj, cells, problems, 400)
-    change, saved = await save(db, sheet, row, names, settings.tz, now(request), obj)
-    detail = {"list": sheet, "id": saved.id, "name": getattr(saved, NAME_COLUMN[sheet])}
+    saved = await save(db, sheet, row, names, settings.tz, now(request), obj)
+    detail = {
+        "list": sheet,
+        "id": saved.obj.id,
+        "name": getattr(saved.obj, NAME_COLUMN[sheet]),
+        "columns": saved.columns,
+    }
     action = "catalog.created" if obj is None else "catalog.updated"
-    if change != "unchanged":
+    if saved.change != "unchanged":
         await audit(db, actor=user.actor, action=action, detail=detail, ip=client_ip(request))
     await db.commit()
     return RedirectResponse(f"/catalog/{sheet}", status_code=303)

@@ -58,6 +58,15 @@ YES, NO = "có", "không"
 Change = Literal["created", "updated", "unchanged"]
 
 
+@dataclass(frozen=True)
+class Saved:
+    """What saving one row did: created, updated or unchanged; the row; the columns changed."""
+
+    change: Change
+    obj: CatalogModel
+    columns: list[str]
+
+
 @dataclass
 class Names:
     """Names of the rows other rows refer to, both ways, per list."""
@@ -126,7 +135,7 @@ async def save(
     tz: tzinfo,
     now: datetime,
     obj: CatalogModel | None = None,
-) -> tuple[Change, CatalogModel]:
+) -> Saved:
     """Create or update the row (``obj``, else the one with the same natural key); flushed."""
     values = stored_values(sheet, row, names, tz)
     model = MODELS[sheet]
@@ -134,15 +143,16 @@ async def save(
     change: Change
     if target is None:
         target = model()
-        assign(sheet, target, values, now)
+        columns = assign(sheet, target, values, now)
         session.add(target)
         change = "created"
     else:
-        change = "updated" if assign(sheet, target, values, now) else "unchanged"
+        columns = assign(sheet, target, values, now)
+        change = "updated" if columns else "unchanged"
     await session.flush()
     if sheet in ("institutions", "support_policies", "employers", "job_fairs"):
         names.add(sheet, str(getattr(target, NAME_COLUMN[sheet])), target.id)
-    return change, target
+    return Saved(change, target, columns)
 
 
 def cell(value: Any, tz: tzinfo) -> Any:

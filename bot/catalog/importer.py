@@ -161,8 +161,7 @@ async def import_rows(
         sheet_rows = valid.get(sheet, [])
         counts = report.counts.setdefault(sheet, dict.fromkeys(CHANGES, 0))
         for done, (_, row) in enumerate(sheet_rows, start=1):
-            change, _obj = await save(session, sheet, row, names, tz, now)
-            counts[change] += 1
+            counts[(await save(session, sheet, row, names, tz, now)).change] += 1
             if progress is not None:
                 progress(sheet, done, len(sheet_rows))
     if dry_run:

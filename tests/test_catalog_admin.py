@@ -168,6 +168,10 @@ async def test_bad_input_is_a_clear_400_and_missing_csrf_a_403(env: AdminEnv) ->
     assert bad.status_code == 400
     assert "31/02/2027 không phải là ngày" in bad.text
     assert "nhiều không phải là số tiền (đồng)" in bad.text
+    too_long = await _save(boss, page, title="H" * 300)
+    assert too_long.status_code == 400 and "quá dài: tối đa 255 ký tự" in too_long.text
+    too_big = await _save(boss, page, quota="99999999999")
+    assert too_big.status_code == 400 and "99999999999 quá lớn" in too_big.text
     no_csrf = await boss.post(page, data={"title": "x"})
     assert no_csrf.status_code == 403
     assert (await boss.get("/catalog/nothing")).status_code == 404

@@ -265,3 +265,17 @@ async def test_a_workbook_without_the_names_row_starts_on_row_2(repo_engine: Asy
         assert [p.row for p in wrong.problems] == [3]
         report = await _import(session, out.getvalue())
     assert report.ok and report.counts["institutions"]["created"] == 2
+
+
+async def test_values_too_long_or_too_large_are_row_errors(repo_engine: AsyncEngine) -> None:
+    long_title = {**WELDING, "title": "H" * 300}
+    huge = {**WELDING, "title": "Hàn 2", "quota": 10**12, "seats_left": "", "fee_vnd": 10**16}
+    content = workbook({"institutions": INSTITUTIONS, "courses": [long_title, huge]})
+    async with create_sessionmaker(repo_engine)() as session:
+        report = await _import(session, content)
+    assert sorted(say(p, "en") for p in report.problems) == [
+        "courses: row 3, column title: too long: at most 255 characters",
+        f"courses: row 4, column fee_vnd: {10**16} is too large",
+        f"courses: row 4, column quota: {10**12} is too large",
+    ]
+    assert await _count(repo_engine, Course) == 0

@@ -24,6 +24,8 @@ from bot.matching.catalog import load_trades
 from bot.matching.communes import CommuneMatcher
 from bot.matching.places import normal_code, place
 
+MAX_COUNT = 2**31 - 1  # what an integer column holds
+MAX_MONEY = 10**15  # đồng: far above any fee or pay
 YES = frozenset({"1", "x", "yes", "y", "true", "có", "co", "c"})
 NO = frozenset({"0", "no", "n", "false", "không", "khong", "k"})
 SEXES = {"male": "male", "nam": "male", "female": "female", "nữ": "female", "nu": "female"}
@@ -98,26 +100,36 @@ def to_count(value: Any) -> int | None:
     if isinstance(value, int | float):
         if value < 0 or not float(value).is_integer():
             raise problem("not_a_number", value)
-        return int(value)
-    raw = text(value)
-    if raw is None:
-        return None
-    if not raw.isdigit():
-        raise problem("not_a_number", raw)
-    return int(raw)
+        number = int(value)
+    else:
+        raw = text(value)
+        if raw is None:
+            return None
+        if not raw.isdigit():
+            raise problem("not_a_number", raw)
+        number = int(raw)
+    if number > MAX_COUNT:
+        raise problem("too_big", number)
+    return number
 
 
 def to_money(value: Any) -> int | None:
     """Whole đồng ≥ 0 ("4.500.000", "4,500,000 đ", 4500000); empty → None (unknown)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return to_count(value)
-    raw = text(value)
-    if raw is None:
-        return None
-    digits = _MONEY_UNITS.sub("", raw).replace(".", "").replace(",", "").replace(" ", "")
-    if not digits.isdigit():
-        raise problem("not_money", raw)
-    return int(digits)
+        if value < 0 or not float(value).is_integer():
+            raise problem("not_money", value)
+        amount = int(value)
+    else:
+        raw = text(value)
+        if raw is None:
+            return None
+        digits = _MONEY_UNITS.sub("", raw).replace(".", "").replace(",", "").replace(" ", "")
+        if not digits.isdigit():
+            raise problem("not_money", raw)
+        amount = int(digits)
+    if amount > MAX_MONEY:
+        raise problem("too_big", value)
+    return amount
 
 
 def to_bool(value: Any) -> bool:

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import xlsx
-from bot.catalog.edit import NAME_COLUMN, REF_KEYS, Change, Names, load_names, save
+from bot.catalog.edit import MODELS, NAME_COLUMN, REF_KEYS, Change, Names, load_names, save
 from bot.catalog.problems import Problem, from_validation
 from bot.catalog.rows import ROW_MODELS, CourseRow, Row
 from bot.config import LANG_SON_CODE
@@ -76,6 +76,12 @@ def validate_rows(
             except ValidationError as exc:
                 problems.extend(from_validation(exc, sheet, number))
                 continue
+            long = [
+                Problem("too_long", sheet, number, c, {"max": n}) for c, n in too_long(sheet, row)
+            ]
+            if long:
+                problems.extend(long)
+                continue
             if row.key() in seen:
                 other = {"other": seen[row.key()]}
                 problems.append(Problem("duplicate", sheet, number, row.KEY[0], other))
@@ -83,6 +89,17 @@ def validate_rows(
             seen[row.key()] = number
             valid.setdefault(sheet, []).append((number, row))
     return valid, problems
+
+
+def too_long(sheet: str, row: Row) -> list[tuple[str, int]]:
+    """Text values longer than their column holds: (column, its length)."""
+    columns = MODELS[sheet].__table__.columns
+    out: list[tuple[str, int]] = []
+    for column, value in row.stored().items():
+        length = getattr(columns[column].type, "length", None)
+        if isinstance(value, str) and length and len(value) > length:
+            out.append((column, length))
+    return out
 
 
 def check_references(

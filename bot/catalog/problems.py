@@ -27,6 +27,8 @@ MESSAGES: dict[str, str] = {
     "bad_trade": "%(value)s is not a trade code of content/trades.yaml",
     "bad_place": "%(value)s is not a commune or ward of the province",
     "bad_country": "%(value)s is not a two-letter country code",
+    "too_big": "%(value)s is too large",
+    "too_long": "too long: at most %(max)s characters",
     "bad_age": "%(value)s is not an age",
     "before_from": "%(high)s is before %(low)s",
     "ends_before_start": "the end %(high)s is before the start %(low)s",

@@ -22,6 +22,7 @@ from admin.routes import (
     api,
     broadcast_api,
     broadcasts,
+    catalog,
     exports,
     institutions,
     pages,
@@ -132,6 +133,7 @@ def create_app(
     ):
         app.include_router(module.router)
     app.include_router(institutions.router)  # month-18 lists for institutions
+    app.include_router(catalog.router)
     _warm_labels()
     return app
 

@@ -42,6 +42,9 @@ ACTIONS: dict[str, str] = {
     "person.erased": N_("A person's data erased"),
     "erasure": N_("A person erased their data"),
     "enrolment.status": N_("An institution updated a person's status"),
+    "catalog.import": N_("Imported catalog rows from XLSX"),
+    "catalog.created": N_("Added a catalog row"),
+    "catalog.updated": N_("Changed a catalog row"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -53,6 +56,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("person", N_("People's records")),
     ("erasure", N_("Erasures")),
     ("question", N_("Questions to counsellors")),
+    ("catalog", N_("Catalog")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -29,6 +29,7 @@ NAV = (
     ("institution_lists", "/institution-lists", "Institution lists"),
     ("broadcasts", "/broadcasts", "Broadcasts"),
     ("alerts", "/alerts", "Alerts"),
+    ("catalog", "/catalog", "Catalog"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

@@ -175,6 +175,8 @@ class BotApp:
         await upgrade_async(self.side_engine)
         self.engine = create_engine(s.database_url, writer=True)
         self.sessionmaker = create_sessionmaker(self.engine)
+        if s.demo_mode:
+            await self._load_sample_catalog()
         self.api_base = s.telegram_api_base
         token = s.bot_token.get_secret_value() if s.bot_token else DEMO_TOKEN
         if s.demo_mode and not self.api_base:
@@ -290,6 +292,21 @@ class BotApp:
                 run_outbox(self._side(), sender, self.settings, self._stop), name="outbox"
             )
         )
+
+    async def _load_sample_catalog(self) -> None:
+        """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""
+        from bot.catalog.sample import load_sample
+        from storage.models.base import utcnow
+
+        now, tz = utcnow(), self.settings.tz
+        async with self._side()() as session:
+            loaded = await load_sample(
+                session, today=now.astimezone(tz).date(), now=now, tz=tz, actor="demo"
+            )
+        if loaded is not None:
+            log.info(
+                "demo mode: sample catalog loaded (%d rows, marked [MẪU])", loaded.count("created")
+            )
 
     async def _ensure_demo_admin(self) -> None:
         """Demo mode: create the demo admin account when there is no account at all."""

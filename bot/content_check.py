@@ -21,6 +21,8 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.timeline", "check_content"),
     ("bot.questions.faq", "load_faq"),
     ("bot.catalog.vocab", "load_vocabularies"),
+    ("bot.catalog.sheets", "load_workbook_spec"),
+    ("bot.catalog.sample", "check_sample"),
 )
 
 # Tags Telegram's HTML parse mode accepts.

@@ -120,6 +120,7 @@ async def log_in(http: httpx.AsyncClient) -> None:
 def get_paths(person_id: int, message_id: int) -> list[str]:
     """Every GET route of the admin app, path parameters filled in with real values."""
     values = {"person_id": str(person_id), "code": "vi", "message_id": str(message_id)}
+    values |= {"sheet": "courses", "item_id": "1"}  # the sample catalog's first course
     app = create_app(load_settings(), async_sessionmaker())
     paths = []
     for route in iter_route_contexts(app.routes):
@@ -195,6 +196,7 @@ async def test_every_page_while_the_bot_writes_then_one_sigterm_stops_it(
         stdin=PASSWORD,
     )
     token = cli(env, "admin", "create-token", "partner", "--role", "admin").strip().splitlines()[-1]
+    cli(env, "catalog", "load-sample")
 
     bot = await processes("run", env=env)
     under_test, port = bot, bot_port

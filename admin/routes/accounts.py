@@ -23,8 +23,10 @@ from admin.routes.people import _commune_choices, _trade_choices
 from admin.scope import ALL_ROLES
 from admin.security import hash_password_async
 from admin.web import render
+from storage import catalog_edit
 from storage.audit import audit
 from storage.models.admin import AdminUser, ApiClient, AuditEntry
+from storage.models.catalog import Institution
 
 router = APIRouter(include_in_schema=False)
 # from the most to the least privileged; new accounts and API clients start at the last
@@ -57,6 +59,7 @@ async def _accounts_page(request: Request, db: Db, status: int = 200, **ctx: obj
         token_days_max=TOKEN_DAYS_MAX,
         communes=_commune_choices(request.state.principal),
         trades=_trade_choices(),
+        institutions=await catalog_edit.names(db, Institution, "name"),
         **ctx,
     )
 
@@ -87,10 +90,12 @@ async def account_create(
     password: Annotated[str, Form(max_length=1024)],
     commune: Annotated[list[str], Form()] = [],  # noqa: B006
     trade: Annotated[list[str], Form()] = [],  # noqa: B006
+    institution: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    """Create an account."""
+    """Create an account (an institution account linked to its institution)."""
     try:
         account = await create_user(db, username, password, role, commune, trade)
+        account.institution_id = await _institution(db, role, institution)
     except AccountError as exc:
         await db.rollback()
         return await _accounts_page(request, db, 400, error=str(exc))
@@ -99,9 +104,19 @@ async def account_create(
         "role": role,
         "communes": account.communes,
         "trades": account.trades,
+        "institution_id": account.institution_id,
     }
     await _record(request, db, user, "account.created", detail)
     return RedirectResponse("/accounts", status_code=303)
+
+
+async def _institution(db: Db, role: str, chosen: str) -> int | None:
+    """The institution an institution account is linked to (none for other roles)."""
+    if role != "institution" or not chosen:
+        return None
+    if not chosen.isdigit() or await db.get(Institution, int(chosen)) is None:
+        raise AccountError("Choose an institution from the list.")
+    return int(chosen)
 
 
 @router.post("/accounts/{account_id}")

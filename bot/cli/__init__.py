@@ -71,6 +71,7 @@ def _mount() -> None:
     """Sub-commands of the feature modules."""
     from bot.cli.admin import admin_app
     from bot.cli.broadcast import broadcast_app
+    from bot.cli.catalog import catalog_app
     from bot.cli.export import export_app
     from bot.cli.matching import communes_app, match_person, trades_app
     from bot.cli.timeline import report_app, scheduler_app
@@ -83,6 +84,7 @@ def _mount() -> None:
     app.add_typer(scheduler_app, name="scheduler", help="Reminder scheduler.")
     app.add_typer(report_app, name="report", help="Reports.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to a segment of people.")
+    app.add_typer(catalog_app, name="catalog", help="Course and job catalog (XLSX, sample).")
 
 
 _mount()

@@ -62,6 +62,9 @@ def create_user_cmd(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="read the password from stdin"
     ),
+    institution: str | None = typer.Option(
+        None, "--institution", help="institution role: the institution's name in the catalog"
+    ),
 ) -> None:
     """Create an admin account (asks for the password when run in a terminal)."""
     from admin.accounts import AccountError, create_user
@@ -72,11 +75,14 @@ def create_user_cmd(
 
     async def work(session: AsyncSession) -> str:
         user = await create_user(session, username, password, role, commune, trade)
+        if institution:
+            user.institution_id = await _institution_id(session, institution)
         detail = {
             "username": user.username,
             "role": role,
             "communes": user.communes,
             "trades": user.trades,
+            "institution_id": user.institution_id,
         }
         await audit(session, actor="cli", action="account.created", detail=detail)
         return user.username
@@ -87,6 +93,17 @@ def create_user_cmd(
         typer.echo(f"Cannot create the account: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"Account {name} ({role}) created.")
+
+
+async def _institution_id(session: AsyncSession, name: str) -> int:
+    """The id of the catalog's institution of this name (AccountError when there is none)."""
+    from admin.accounts import AccountError
+    from storage.models.catalog import Institution
+
+    found = await session.scalar(select(Institution.id).where(Institution.name == name.strip()))
+    if found is None:
+        raise AccountError(f"no institution named {name!r} in the catalog (import it first)")
+    return found
 
 
 @admin_app.command("create-token")

@@ -77,20 +77,20 @@ def from_validation(error: ValidationError, sheet: str | None, row: int | None) 
 
 def reason(problem: Problem, lang: str | None) -> str:
     """What is wrong, without where."""
-    _ = translator(lang, ADMIN_DOMAIN)
-    return _(MESSAGES[problem.key], **{k: str(v) for k, v in problem.fields.items()})
+    say_in = translator(lang, ADMIN_DOMAIN)  # not "_": these msgids are the admin domain's
+    return say_in(MESSAGES[problem.key], **{k: str(v) for k, v in problem.fields.items()})
 
 
 def say(problem: Problem, lang: str | None) -> str:
     """The whole sentence: "courses: row 14, column start_date: 31/02/2027 is not a date"."""
-    _: Callable[..., str] = translator(lang, ADMIN_DOMAIN)
+    say_in: Callable[..., str] = translator(lang, ADMIN_DOMAIN)
     what = reason(problem, lang)
     if problem.row is not None and problem.column is not None:
-        where = _("row %(row)s, column %(column)s", row=problem.row, column=problem.column)
+        where = say_in("row %(row)s, column %(column)s", row=problem.row, column=problem.column)
     elif problem.row is not None:
-        where = _("row %(row)s", row=problem.row)
+        where = say_in("row %(row)s", row=problem.row)
     elif problem.column is not None:
-        where = _("column %(column)s", column=problem.column)
+        where = say_in("column %(column)s", column=problem.column)
     else:
         where = ""
     text = f"{where}: {what}" if where else what

@@ -120,7 +120,7 @@ async def log_in(http: httpx.AsyncClient) -> None:
 def get_paths(person_id: int, message_id: int) -> list[str]:
     """Every GET route of the admin app, path parameters filled in with real values."""
     values = {"person_id": str(person_id), "code": "vi", "message_id": str(message_id)}
-    values |= {"sheet": "courses", "item_id": "1"}  # the sample catalog's first course
+    values |= {"sheet": "courses", "item_id": "1", "institution_id": "1"}  # the sample catalog
     app = create_app(load_settings(), async_sessionmaker())
     paths = []
     for route in iter_route_contexts(app.routes):

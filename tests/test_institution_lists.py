@@ -25,7 +25,7 @@ from storage.catalog import set_response
 from storage.models import Person
 from storage.models.admin import AuditEntry
 from storage.models.base import utcnow
-from storage.models.catalog import Enrolment
+from storage.models.catalog import Enrolment, ItemResponse
 from storage.models.timeline import Outcome
 from tests.admin_helpers import AdminEnv, admin_env, csrf_of
 from tests.conftest import RunningBot
@@ -114,7 +114,10 @@ async def world(running_bot_any_db: RunningBot, tmp_path: Path) -> AsyncIterator
             b = await make_institution(
                 s, "Trung tâm đào tạo lái xe Lạng Sơn", ["drive_b"], kind="lai_xe"
             )
-            course_a = await make_course(s, a, "Hàn điện sơ cấp khóa 3", trade_code="weld")
+            # starting after the soldier's discharge (month 20 of 24): the bot offers it to him
+            course_a = await make_course(
+                s, a, "Hàn điện sơ cấp khóa 3", trade_code="weld", starts_in_days=150
+            )
             course_b = await make_course(s, b, "Lái xe hạng B khóa 12", trade_code="drive_b")
             await s.commit()
         await env.user("boss", "admin")
@@ -132,6 +135,18 @@ async def world(running_bot_any_db: RunningBot, tmp_path: Path) -> AsyncIterator
             b.id,
             course_a.id,
             course_b.id,
+        )
+
+
+async def interest_of(env: AdminEnv, person_id: int, course_id: int) -> str | None:
+    """What the person said about the course in the bot (stored)."""
+    async with env.sessionmaker() as s:
+        return await s.scalar(
+            select(ItemResponse.response).where(
+                ItemResponse.person_id == person_id,
+                ItemResponse.item_kind == "course",
+                ItemResponse.item_id == course_id,
+            )
         )
 
 
@@ -198,10 +213,15 @@ async def test_list_export_interest_enrolment_and_the_kpi(world: World) -> None:
     assert by_name["Vi Văn Cường"]["Nghề đã chọn (thứ tự nguyện vọng)"] == "Hàn (2)"
     assert book["Đăng ký quan tâm"][1:] == []  # nobody interested yet
 
-    # the soldier registers interest in the intake (the bot's button is another part)
-    async with env.sessionmaker() as s:
-        await set_response(s, w.soldier.id, "course", w.course_a, "interested", utcnow())
-        await s.commit()
+    # the soldier is matched in the bot (/courses) and taps "Đăng ký quan tâm" on the intake
+    user = w.rb.emu.user(3201)
+    reply = await user.ask("/courses")
+    assert reply[0].text.startswith("Các khóa học hợp với bạn nhất"), reply.text
+    card = next(m for m in reply.visible[1:] if "Hàn điện sơ cấp khóa 3" in (m.text or ""))
+    assert "đúng nghề hàn · khai giảng" in (card.text or "").lower()
+    assert "Lái xe hạng B" not in reply.text  # B's intake: not a trade he chose
+    reply = await user.click("✅ Đăng ký quan tâm", message_id=card.message_id)
+    assert await interest_of(env, w.soldier.id, w.course_a) == "interested"
     page = (await school.get(f"/institution-lists/{w.school_a}")).text
     intake = page.split(f'id="intake-{w.course_a}"', 1)[1].split("</section>", 1)[0]
     assert "Hàn điện sơ cấp khóa 3" in intake and "Hoàng Văn An" in intake

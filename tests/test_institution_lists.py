@@ -209,7 +209,7 @@ async def test_list_export_interest_enrolment_and_the_kpi(world: World) -> None:
     assert sorted(c.value for c in phones) == ["0911 222 333", "0912 345 678"]
     assert an["Trình độ muốn học"] == "Sơ cấp, dưới 1 năm"
     assert an["Nơi muốn học"] == "Gần nhà, đi về trong ngày"
-    assert an["Trạng thái"] == "Trong danh sách"
+    assert an["Trạng thái"] == "Chưa liên hệ"
     assert by_name["Vi Văn Cường"]["Nghề đã chọn (thứ tự nguyện vọng)"] == "Hàn (2)"
     assert book["Đăng ký quan tâm"][1:] == []  # nobody interested yet
 

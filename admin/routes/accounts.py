@@ -25,20 +25,12 @@ from admin.security import hash_password_async
 from admin.web import render
 from storage import catalog_edit
 from storage.audit import audit
-from storage.models.admin import AdminUser, ApiClient, AuditEntry
+from storage.models.admin import ROLES, AdminUser, ApiClient, AuditEntry
 from storage.models.catalog import Institution
 
 router = APIRouter(include_in_schema=False)
 # from the most to the least privileged; new accounts and API clients start at the last
-ROLE_ORDER = (
-    "admin",
-    "provincial",
-    "commune",
-    "counsellor",
-    "employment",
-    "institution",
-    "viewer",
-)
+ROLE_ORDER = ROLES
 AUDIT_PAGE = 50
 
 

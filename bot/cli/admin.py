@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli.common import settings_or_exit
 from bot.config import Settings
+from storage.models.admin import ROLES
 
 if TYPE_CHECKING:
     from bot.people import Conversations
@@ -21,7 +22,7 @@ admin_app = typer.Typer(
     help="Admin backend: accounts, API tokens, web server.", no_args_is_help=True
 )
 T = TypeVar("T")
-ROLE_HELP = "admin | provincial | commune | counsellor | institution | viewer"
+ROLE_HELP = " | ".join(ROLES)
 
 
 def _with_db(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

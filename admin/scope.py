@@ -33,6 +33,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "catalog.courses": frozenset({"admin", "institution"}),
     "catalog.jobs": frozenset({"admin", "employment"}),
     "catalog.all": frozenset({"admin"}),
+    # training cards (issue 13): provincial officers (police, military, the Department of
+    # Education and Training) record and import cards; an institution redeems them and
+    # settles its own; the Department (provincial) approves settlements; admins change rules
+    "cards": frozenset({"admin", "provincial", "institution"}),
+    "cards.edit": frozenset({"admin", "provincial"}),
+    "cards.redeem": frozenset({"admin", "institution"}),
+    "settlements": frozenset({"admin", "provincial", "institution"}),
+    "settlements.approve": frozenset({"admin", "provincial"}),
+    "support_rules": frozenset({"admin", "provincial"}),
+    "support_rules.edit": frozenset({"admin"}),
     # month-18 lists: an institution its own (and updates the steps), the province all of them
     "institution_lists": frozenset({"admin", "provincial", "institution"}),
     "institution_lists.edit": frozenset({"admin", "institution"}),

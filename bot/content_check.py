@@ -21,6 +21,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.timeline", "check_content"),
     ("bot.questions.faq", "load_faq"),
     ("bot.catalog.vocab", "load_vocabularies"),
+    ("bot.cards.rules", "load_rules"),
     ("bot.catalog.sheets", "load_workbook_spec"),
     ("bot.catalog.sample", "check_sample"),
 )

@@ -25,6 +25,7 @@ __all__ = [
 # Models of later features register themselves here too (see storage/models/*.py).
 from storage.models import admin as _admin  # noqa: F401
 from storage.models import alerts as _alerts  # noqa: F401
+from storage.models import cards as _cards  # noqa: F401
 from storage.models import catalog as _catalog  # noqa: F401
 from storage.models import outbox as _outbox  # noqa: F401
 from storage.models import questions as _questions  # noqa: F401

@@ -389,3 +389,29 @@ async def alert_list(
     elif responded is False:
         stmt = stmt.where(response.is_(None))
     return [AlertRow(*row) for row in (await session.execute(stmt)).all()]
+
+
+async def scheduled_fair_reminders(
+    session: AsyncSession, slots: Sequence[str]
+) -> list[tuple[int, str, datetime, JobFair]]:
+    """Fair reminders not started yet: (message id, slot, send_at, the fair)."""
+    rows = await session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.send_at, JobFair)
+        .join(JobFair, JobFair.id == OutboxMessage.item_id)
+        .where(
+            OutboxMessage.kind.in_(slots),
+            OutboxMessage.item_kind == "fair",
+            OutboxMessage.status == "scheduled",
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return [(int(i), str(k), at, fair) for i, k, at, fair in rows.all()]
+
+
+async def reschedule(session: AsyncSession, message_id: int, send_at: datetime) -> None:
+    """Move a scheduled message to ``send_at``."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == "scheduled")
+        .values(send_at=send_at)
+    )

@@ -9,10 +9,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.alerts.render import ItemCb
+from bot.alerts.scan import scan
 from bot.sending import Sender
 from bot.timeline import tick
+from storage.models.catalog import JobFair
+from storage.models.outbox import OutboxMessage
 from tests.alerts_helpers import (
     FAR_AWAY,
     add_course,
@@ -228,3 +232,49 @@ async def test_the_reminder_before_discharge_opens_the_courses(rb: RunningBot) -
     assert "🎓 Hàn điện cơ bản" in reply.text
     reply = await user.click("🤝 Xem phiên việc làm", message_id=reminder[0].message_id)
     assert reply.text.startswith("Hiện chưa có phiên giao dịch việc làm nào sắp tới")
+
+
+async def test_fair_reminders_follow_a_moved_or_cancelled_fair(rb: RunningBot) -> None:
+    """The centre moves a fair a week later after people asked to be reminded: the reminders
+    go out before the new date, not the old one; a cancelled fair's reminders never go."""
+    user = await surveyed_soldier(rb, 9601, discharge=today().replace(day=1))
+    old_day, new_day = today() + timedelta(days=5), today() + timedelta(days=12)
+    moved = await add_fair(rb.sessionmaker, local(old_day, "08:00"))
+    dropped = await add_fair(rb.sessionmaker, local(old_day, "14:00"), title="Phiên lưu động")
+    reply = await user.ask("/fairs")
+    for card in reply.visible[1:]:
+        await user.click(callback_data=_item_button(card, "r"), message_id=card.message_id)
+    assert await response(rb.sessionmaker, "fair", moved) == "remind"
+    assert await response(rb.sessionmaker, "fair", dropped) == "remind"
+    async with rb.sessionmaker() as s:
+        fair = await s.get(JobFair, moved)
+        gone = await s.get(JobFair, dropped)
+        assert fair is not None and gone is not None
+        fair.starts_at = local(new_day, "08:00")
+        gone.status = "cancelled"
+        await s.commit()
+    assert await scan(rb.sessionmaker, rb.settings, local(today(), "10:00")) == 0
+
+    run = runner(rb)
+    seen = len(await user.history())
+    await drain(run, local(old_day - timedelta(days=1), "09:00"))
+    await drain(run, local(old_day, "07:30"))
+    assert len(await user.history()) == seen  # nothing on the old dates
+    await drain(run, local(new_day - timedelta(days=1), "09:00"))
+    got = await texts(user, seen)
+    assert len(got) == 1 and "Thời gian: 08:00 " + new_day.strftime("%d/%m/%Y") in got[0]
+    await drain(run, local(new_day, "07:30"))
+    got = await texts(user, seen)
+    assert len(got) == 2 and got[1].startswith("⏰ Hôm nay có phiên giao dịch việc làm")
+    assert all("Phiên lưu động" not in t for t in got)
+    async with rb.sessionmaker() as s:
+        statuses = (
+            await s.execute(
+                select(OutboxMessage.item_id, OutboxMessage.kind, OutboxMessage.status).order_by(
+                    OutboxMessage.item_id, OutboxMessage.kind
+                )
+            )
+        ).all()
+    reminders = [(i, k, st) for i, k, st in statuses if k in ("fair_eve", "fair_day")]
+    assert (dropped, "fair_day", "cancelled") in reminders
+    assert (dropped, "fair_eve", "cancelled") in reminders

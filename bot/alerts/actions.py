@@ -28,7 +28,7 @@ from bot.matching.service import matches_for
 from bot.timeline.dates import local_to_utc, parse_clock
 from bot.timeline.schedule import get_schedule
 from storage import alerts as repo
-from storage import catalog
+from storage import catalog, outbox
 from storage.models import Person
 from storage.models.catalog import JobFair
 
@@ -107,6 +107,32 @@ def reminder_times(fair: JobFair, settings: Settings) -> list[tuple[str, datetim
     if morning < fair.starts_at:
         times.append(("fair_day", morning))
     return times
+
+
+async def follow_fair_changes(session: AsyncSession, settings: Settings, now: datetime) -> int:
+    """Keep the fairs' reminders on their fairs' times (the centre may move or cancel a fair
+    after people asked to be reminded): each reminder not started yet moves to its new time;
+    one that no longer makes sense (the fair cancelled, or "tomorrow" when it is today) is
+    cancelled. Returns how many changed; the caller commits."""
+    changed = 0
+    for message_id, slot, send_at, fair in await repo.scheduled_fair_reminders(
+        session, REMINDER_SLOTS
+    ):
+        times = dict(reminder_times(fair, settings))
+        fair_day = fair.starts_at.astimezone(settings.tz).date()
+        still = fair.status == "published" and slot in times
+        if slot == "fair_eve":
+            still = still and now.astimezone(settings.tz).date() < fair_day
+        else:
+            still = still and now < fair.starts_at
+        if not still:
+            changed += await outbox.set_status(
+                session, message_id, "cancelled", ("scheduled",), now
+            )
+        elif max(times[slot], now) != send_at:
+            await repo.reschedule(session, message_id, max(times[slot], now))
+            changed += 1
+    return changed
 
 
 def _open(kind: str, item: object | None) -> bool:

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import render
-from bot.alerts.actions import language_of, trade_catalog
+from bot.alerts.actions import follow_fair_changes, language_of, trade_catalog
 from bot.config import Settings
 from bot.matching.rank import Match
 from bot.matching.reasons import reason_line
@@ -82,11 +82,14 @@ class _Cards:
 async def scan(
     sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime
 ) -> int:
-    """One alert pass as at ``now``; returns how many alerts it queued."""
+    """One alert pass as at ``now`` (first, fairs' reminders follow their fairs' times);
+    returns how many alerts it queued."""
     tz = settings.tz
     today = now.astimezone(tz).date()
     fresh = now - timedelta(days=FRESH_DAYS)
     async with sessions() as session:
+        if await follow_fair_changes(session, settings, now):
+            await session.commit()
         courses = await repo.unannounced_courses(session, today, fresh)
         day_start = datetime.combine(today, time.min, tz).astimezone(UTC)
         fairs = await repo.unannounced_fairs(session, day_start, fresh)

@@ -78,9 +78,7 @@ def test_drop_out_settled_up_to_its_date(rules: SupportRules) -> None:
 def test_base_salary_change_in_the_middle_of_a_course(rules: SupportRules) -> None:
     """The cap follows the base salary of the first day of training: a course starting on
     20/6/2026 keeps 28.080.000 đ after 1/7; one starting on 1/7/2026 gets 30.360.000 đ."""
-    before = support_amounts(
-        rules, tuition_vnd=31_000_000, start=date(2026, 6, 20), course_days=60
-    )
+    before = support_amounts(rules, tuition_vnd=31_000_000, start=date(2026, 6, 20), course_days=60)
     after = support_amounts(rules, tuition_vnd=31_000_000, start=date(2026, 7, 1), course_days=60)
     assert (before.base_salary, before.cap) == (2_340_000, CAP_OLD)
     assert (after.base_salary, after.cap) == (2_530_000, CAP_NEW)

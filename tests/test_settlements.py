@@ -9,6 +9,7 @@ salary that changes the cap of a course starting after it, and refuses a day alr
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,10 +19,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from bot.cards.amounts import support_amounts
 from bot.cards.rules import current_rules, shipped_rules
 from bot.cards.settlement import PeriodKey
+from bot.cli.timeline import report_app
+from bot.config import get_settings
 from bot.reporting.kpi import KpiReport, write_xlsx
 from bot.reporting.support_paid import support_paid
 from storage.models.admin import AuditEntry
@@ -383,3 +387,42 @@ async def test_rule_on_a_settled_day_is_refused(world: World) -> None:
     assert refused.status_code == 409 and 'id="rule-error"' in refused.text
     async with env.sessionmaker() as s:
         assert (await current_rules(s)).base_salary_on(date(2026, 2, 1)).amount == 2_340_000
+
+
+async def test_returned_then_resubmitted_and_the_report_command(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Department returns a settlement with a note (never without one); the institution
+    reads it and submits again; once approved, `xuatngu report kpi` shows the support paid."""
+    env = world.env
+    set_today(env, date(2026, 7, 10))
+    school_a = await env.login("school_a")
+    own = f"/settlements/{world.school_a}"
+    assert (await post_form(school_a, own, f"{own}/half/2026/submit", {})).status_code == 303
+    async with env.sessionmaker() as s:
+        settlement_id = (await s.scalars(select(Settlement.id))).one()
+    dept = await env.login("dept")
+    decide = f"/settlements/decide/{settlement_id}"
+    silent = await post_form(dept, own, decide, {"decision": "return"})
+    assert silent.status_code == 409 and "Hãy ghi lý do" in silent.text
+    note = "Thiếu bản sao quyết định xuất ngũ của học viên Trần Văn Bình"
+    back = await post_form(dept, own, decide, {"decision": "return", "note": note})
+    assert back.status_code == 303
+    page = (await school_a.get(own)).text
+    half = page[page.index('id="period-half-2026"') :]
+    assert half.startswith('id="period-half-2026" data-state="returned"') and note in half
+    async with env.sessionmaker() as s:
+        assert set((await s.scalars(select(TrainingCard.status))).all()) == {"redeemed"}
+    assert (await post_form(school_a, own, f"{own}/half/2026/submit", {})).status_code == 303
+    assert (await post_form(dept, own, decide, {"decision": "approve"})).status_code == 303
+    assert (await post_form(dept, own, decide, {"decision": "approve"})).status_code == 409
+
+    monkeypatch.setenv("DATABASE_URL", env.db_url)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    get_settings.cache_clear()  # the pages read settings before DATABASE_URL was set
+    out = await asyncio.to_thread(CliRunner().invoke, report_app, ["kpi", "--year", "2026"])
+    assert out.exit_code == 0, out.output
+    assert "đã quyết toán năm 2026: 37.280.000 đ (2 khóa học)" in out.output
+    assert "  Phường Tam Thanh: 28.080.000 đ (1)" in out.output
+    assert "  Trường Trung cấp nghề A: 37.280.000 đ (2)" in out.output
+    assert "Trung tâm GDNN B" not in out.output

@@ -306,6 +306,14 @@ async def test_settlement_flow(world: World) -> None:
     assert "37.280.000" in section and "Phường Tam Thanh" in section and "28.080.000" in section
     boss = await env.login("boss")
     assert 'id="support-by-institution"' in (await boss.get("/?year=2026")).text
+    # scoped: an institution sees only its own support, a commune account its communes
+    school_b = await env.login("school_b")
+    own = (await school_b.get("/?year=2026")).text
+    assert "37.280.000" not in own and 'id="support-paid"' in own
+    await env.user("ky_lua", "commune", communes=[KY_LUA])
+    commune = (await (await env.login("ky_lua")).get("/?year=2026")).text
+    section = commune[commune.index('id="support-paid"') :]
+    assert "9.200.000" in section and "Phường Tam Thanh" not in section
 
     # the year's settlement repeats the half-year's courses with their kept amounts
     school_a = await env.login("school_a")  # the clock moved past the session's life

@@ -151,17 +151,19 @@ def state_of(key: PeriodKey, due_on: date, stored: Settlement | None, today: dat
 async def draft(
     session: AsyncSession, institution: Institution, key: PeriodKey, today: date
 ) -> Draft:
-    """The period's lines: frozen amounts of settled cards as kept, the others computed now."""
+    """The period's lines: the amounts kept for settled cards and while this settlement is
+    with the Department; the others computed now."""
     rules = await current_rules(session)
     stored = await repo.get_settlement(session, institution.id, key.period, key.start)
     due_on = key.due_on(rules)
     result = Draft(institution, key, due_on, state_of(key, due_on, stored, today), stored)
+    sent = result.state in repo.SENT
     for redemption, card, course in await repo.period_rows(
         session, institution.id, key.start, key.end
     ):
         amounts = (
             _thawed(redemption.amounts)
-            if card.status == "settled" and redemption.amounts
+            if redemption.amounts and (sent or card.status == "settled")
             else amounts_of(rules, redemption)
         )
         result.lines.append(Line(redemption, card, course, amounts))

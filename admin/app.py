@@ -28,6 +28,8 @@ from admin.routes import (
     pages,
     people,
     questions,
+    settlements,
+    support_rules,
 )
 from admin.web import render
 from bot.config import Settings
@@ -134,6 +136,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(institutions.router)  # month-18 lists for institutions
     app.include_router(catalog.router)
+    app.include_router(settlements.router)  # training support (issue 13)
+    app.include_router(support_rules.router)
     _warm_labels()
     return app
 

@@ -45,6 +45,10 @@ ACTIONS: dict[str, str] = {
     "catalog.import": N_("Imported catalog rows from XLSX"),
     "catalog.created": N_("Added a catalog row"),
     "catalog.updated": N_("Changed a catalog row"),
+    "settlement.submitted": N_("An institution submitted a settlement"),
+    "settlement.approved": N_("A settlement approved"),
+    "settlement.returned": N_("A settlement returned to the institution"),
+    "support_rule.added": N_("Added a dated support rule"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -57,6 +61,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("erasure", N_("Erasures")),
     ("question", N_("Questions to counsellors")),
     ("catalog", N_("Catalog")),
+    ("settlement", N_("Settlements")),
+    ("support_rule", N_("Support rules")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.auth import Principal
 from admin.queries import count_people, wants_call_ids
-from admin.scope import aggregate_filter, can, questions_filter
+from admin.scope import aggregate_filter, can, commune_scope, questions_filter
+from bot.cards import settlement
 from bot.questions import overdue_before
 from bot.reporting.kpi import KpiReport, compute_kpis
+from bot.reporting.support_paid import SupportPaid, support_paid
 from storage import questions as questions_repo
 from storage.models.admin import CallbackRequest
 from storage.models.core import Person, SurveyResponse, TradePreference
@@ -61,6 +63,8 @@ class Dashboard:
     kpis: list[Kpi]
     years: list[int] = field(default_factory=list)
     questions_overdue: int = 0  # open questions waiting over two working days
+    settlements_late: int | None = None  # for the province: periods past due, not submitted
+    support: SupportPaid | None = None  # training support paid in kpi_year
 
 
 async def _started(db: AsyncSession, scope: ColumnElement[bool]) -> int:
@@ -138,6 +142,19 @@ async def kpis(db: AsyncSession, principal: Principal, year: int, tz: ZoneInfo) 
     return _kpi_rows(report)
 
 
+async def _support_paid(db: AsyncSession, principal: Principal, year: int) -> SupportPaid | None:
+    """Training support paid in ``year``: a commune account its communes, an institution its
+    own; roles that see neither settlements nor communes, nothing."""
+    communes = commune_scope(principal)
+    if principal.role == "institution":
+        if principal.institution_id is None:
+            return None
+        return await support_paid(db, year=year, institution_id=principal.institution_id)
+    if communes is None and not can(principal, "settlements"):
+        return None
+    return await support_paid(db, year=year, commune_codes=communes)
+
+
 async def _open_callbacks(db: AsyncSession, scope: ColumnElement[bool]) -> int:
     stmt = (
         select(func.count())
@@ -185,6 +202,12 @@ async def dashboard(
         run(lambda db: kpis(db, principal, kpi_year, tz)),
         run(lambda db: questions_repo.count_overdue(db, asked_scope, cutoff)),
     )
+    settlements_late = (  # late or missing settlements are flagged to the province
+        await run(lambda db: settlement.late_count(db, today))
+        if can(principal, "settlements.approve")
+        else None
+    )
+    support = await run(lambda db: _support_paid(db, principal, kpi_year))
     years = sorted({y for y, _, _ in grouped.by_year if y is not None} | {kpi_year})
     t = grouped.totals
     return Dashboard(
@@ -201,4 +224,6 @@ async def dashboard(
         kpis=rows,
         years=years,
         questions_overdue=late,
+        settlements_late=settlements_late,
+        support=support,
     )

@@ -30,6 +30,8 @@ NAV = (
     ("broadcasts", "/broadcasts", "Broadcasts"),
     ("alerts", "/alerts", "Alerts"),
     ("catalog", "/catalog", "Catalog"),
+    ("settlements", "/settlements", "Settlements"),
+    ("support_rules", "/support-rules", "Support rules"),
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

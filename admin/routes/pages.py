@@ -32,6 +32,7 @@ from admin.security import (
 from admin.survey_view import survey_questions
 from admin.web import render
 from bot.i18n import LANGUAGES
+from bot.reporting.support_paid import money
 from storage.audit import audit
 from storage.models.admin import AdminUser
 
@@ -223,7 +224,8 @@ async def dashboard_page(
     if year is not None and not 1990 <= year <= 2100:
         year = None
     cache: dict[tuple[Any, ...], tuple[datetime, Dashboard]] = request.app.state.dashboard_cache
-    key = (user.role, user.communes, user.trades, user.id if user.role == "counsellor" else 0, year)
+    own = user.id if user.role == "counsellor" else 0
+    key = (user.role, user.communes, user.trades, own, user.institution_id, year)
     at = now(request)
     hit = cache.get(key)
     if hit is None or hit[0] <= at:
@@ -240,7 +242,7 @@ async def dashboard_page(
         )
         hit = (at + DASHBOARD_TTL, figures)
         cache[key] = hit
-    return render(request, "dashboard.html", d=hit[1])
+    return render(request, "dashboard.html", d=hit[1], money=money)
 
 
 @router.get("/survey")

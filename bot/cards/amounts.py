@@ -14,7 +14,7 @@ Under the rule in force on the first day of training:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from bot.cards.rules import SupportRules
@@ -38,6 +38,10 @@ class Amounts:
     def total(self) -> int:
         """What the budget pays the institution: (a) + (b) + (c)."""
         return self.tuition_paid + self.meals_paid + self.travel_paid
+
+    def frozen(self) -> dict[str, int | str]:
+        """The figures as kept in ``CardRedemption.amounts`` when a settlement is submitted."""
+        return {**asdict(self), "total": self.total}
 
 
 def support_amounts(

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content_loading import CONTENT_DIR, load_yaml, validate_model
+from storage import settlements as settlements_repo
 
 RULES_PATH = CONTENT_DIR / "training_support.yaml"
 RuleKind = Literal["base_salary", "support", "settlement"]
+RULE_KINDS: tuple[RuleKind, ...] = ("base_salary", "support", "settlement")
 
 
 class Dated(BaseModel):
@@ -93,13 +96,8 @@ class SupportRules(BaseModel):
             "support": {r.valid_from: r for r in self.support},
             "settlement": {r.valid_from: r for r in self.settlement},
         }
-        model: dict[str, type[Dated]] = {
-            "base_salary": BaseSalary,
-            "support": SupportRule,
-            "settlement": SettlementRule,
-        }
         for kind, fields in overrides:
-            rule = model[kind].model_validate(fields)
+            rule = MODELS[kind].model_validate(fields)
             lists[kind][rule.valid_from] = rule
         return SupportRules(
             version=self.version,
@@ -133,3 +131,57 @@ def load_rules(path: Path | None = None) -> SupportRules:
 def shipped_rules() -> SupportRules:
     """The shipped rules, loaded once (officers' rules are merged per use)."""
     return load_rules()
+
+
+async def current_rules(session: AsyncSession) -> SupportRules:
+    """The shipped rules with the officers' rules (table ``support_rule_overrides``) merged in."""
+    rows = await settlements_repo.overrides(session)
+    return shipped_rules().with_overrides(
+        (_kind(row.kind), {**row.fields, "from": row.valid_from}) for row in rows
+    )
+
+
+def _kind(value: str) -> RuleKind:
+    for kind in RULE_KINDS:
+        if kind == value:
+            return kind
+    raise ValueError(f"unknown rule kind {value!r}")
+
+
+MODELS: dict[RuleKind, type[Dated]] = {
+    "base_salary": BaseSalary,
+    "support": SupportRule,
+    "settlement": SettlementRule,
+}
+
+
+class RuleRefused(Exception):
+    """An officer's rule that cannot be added; ``key`` names why."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+async def add_rule(
+    session: AsyncSession, kind: RuleKind, fields: dict[str, Any], actor: str
+) -> Dated:
+    """Check an officer's rule with the file's own models (pydantic ValidationError) and store
+    it. Refused (:class:`RuleRefused`) on a day that already has an officer's rule of that kind,
+    or that amounts already sent for settlement depend on: a base salary or support rule from a
+    day on or before the latest first day of training whose amounts were frozen, a settlement
+    rule from a day on or before the end of the latest period sent."""
+    rule = MODELS[kind].model_validate(fields)
+    day = rule.valid_from
+    officers = await settlements_repo.overrides(session)
+    if any(r.kind == kind and r.valid_from == day for r in officers):
+        raise RuleRefused("same_day")
+    if kind == "settlement":
+        used = await settlements_repo.latest_sent_period_end(session)
+    else:
+        used = await settlements_repo.latest_frozen_start(session)
+    if used is not None and day <= used:
+        raise RuleRefused("used")
+    stored = rule.model_dump(mode="json", by_alias=True, exclude={"valid_from"})
+    await settlements_repo.add_override(session, kind, day, stored, actor)
+    return rule

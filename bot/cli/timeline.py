@@ -105,14 +105,16 @@ def tick_command(
 
 
 async def _kpi(settings: Settings, year: int) -> Any:
-    """Compute the report."""
+    """Compute the report: the indicators and the training support paid."""
     from bot.reporting.kpi import compute_kpis
+    from bot.reporting.support_paid import support_paid
     from storage.db import create_engine, create_sessionmaker
 
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            return await compute_kpis(session, year=year, tz=settings.tz)
+            report = await compute_kpis(session, year=year, tz=settings.tz)
+            return report, await support_paid(session, year=year)
     finally:
         await engine.dispose()
 
@@ -124,6 +126,7 @@ def kpi_command(
     output: Path | None = typer.Option(None, "--output", help="file to write (xlsx needs one)"),
 ) -> None:
     """The plan's indicators for people discharged in --year, overall and by commune."""
+    from bot.reporting import support_paid
     from bot.reporting.kpi import render_text, write_xlsx
 
     fmt = fmt.lower()
@@ -133,13 +136,14 @@ def kpi_command(
     if fmt == "xlsx" and output is None:
         typer.echo("--format xlsx needs --output FILE.xlsx", err=True)
         raise typer.Exit(USAGE_ERROR)
-    report = asyncio.run(_kpi(_settings(), year))
+    report, paid = asyncio.run(_kpi(_settings(), year))
+    text = f"{render_text(report)}\n\n{support_paid.render_text(paid)}"
     if fmt == "xlsx":
         assert output is not None
-        write_xlsx(report, output)
+        write_xlsx(report, output, support=paid)
         typer.echo(f"Wrote {output}")
     elif output is not None:
-        output.write_text(render_text(report) + "\n", encoding="utf-8")
+        output.write_text(text + "\n", encoding="utf-8")
         typer.echo(f"Wrote {output}")
     else:
-        typer.echo(render_text(report))
+        typer.echo(text)

@@ -33,7 +33,8 @@ from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, se
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.reporting import labels
+from bot.reporting import labels, support_paid
+from bot.reporting.support_paid import SupportPaid
 from bot.timeline.dates import add_months
 from storage.models import Person
 from storage.models.base import UtcDateTime
@@ -353,8 +354,9 @@ def render_text(report: KpiReport) -> str:
     return "\n".join(out)
 
 
-def write_xlsx(report: KpiReport, path: Path | str) -> None:
-    """The report as a spreadsheet: one row for the province, then one per commune."""
+def write_xlsx(report: KpiReport, path: Path | str, support: SupportPaid | None = None) -> None:
+    """The report as a spreadsheet: one row for the province, then one per commune; with
+    ``support``, a second sheet of the training support paid."""
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path))
@@ -380,6 +382,8 @@ def write_xlsx(report: KpiReport, path: Path | str) -> None:
                     sheet.write_number(row, 4 + 2 * i, line.rate, pct)
         sheet.set_column(0, 0, 24)
         sheet.set_column(3, 3 + 2 * len(report.lines()), 16)
+        if support is not None:
+            support_paid.write_sheet(workbook, support)
     finally:
         workbook.close()
 

@@ -28,6 +28,7 @@ from admin.routes import (
     pages,
     people,
     questions,
+    redemptions,
 )
 from admin.web import render
 from bot.config import Settings
@@ -134,6 +135,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(institutions.router)  # month-18 lists for institutions
     app.include_router(catalog.router)
+    app.include_router(redemptions.router)  # institutions redeem training cards
     _warm_labels()
     return app
 

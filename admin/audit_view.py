@@ -45,6 +45,10 @@ ACTIONS: dict[str, str] = {
     "catalog.import": N_("Imported catalog rows from XLSX"),
     "catalog.created": N_("Added a catalog row"),
     "catalog.updated": N_("Changed a catalog row"),
+    "redemption.recorded": N_("An institution redeemed a training card"),
+    "redemption.finished": N_("A redeemed course recorded finished"),
+    "redemption.dropped": N_("A redeemed course recorded dropped out"),
+    "redemption.declaration_viewed": N_("Downloaded a signed declaration"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -57,6 +61,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("erasure", N_("Erasures")),
     ("question", N_("Questions to counsellors")),
     ("catalog", N_("Catalog")),
+    ("redemption", N_("Card redemptions")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -63,7 +63,7 @@ NOT_FOUND = frozenset({"no_card", "not_own_course", "out_of_scope", "step_out_of
 CONFLICT = frozenset({"already_redeemed", "already_ended", "step_bad_step"})
 
 
-def _value(value: Any, lang: str) -> Any:
+def _value(value: Any) -> Any:
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
     return value
@@ -71,7 +71,7 @@ def _value(value: Any, lang: str) -> Any:
 
 def say(key: str, params: dict[str, Any], _: Gettext, lang: str) -> str:
     """One reason in the page's language (dates as dd/mm/yyyy, a level by its name)."""
-    fields = {k: _value(v, lang) for k, v in params.items()}
+    fields = {k: _value(v) for k, v in params.items()}
     if "level" in fields:
         fields["level"] = vocabularies().label("levels", str(fields["level"]), lang)
     return _(REASONS[key], **fields)

@@ -76,6 +76,14 @@ async def test_lookup_redeem_with_tick_then_finish(world: World) -> None:
     assert "Thẻ còn hạn hôm nay." in page.text
     assert "Hàn trung cấp" in page.text and "Trung cấp (1–2 năm)" in page.text
     assert await trained(world) == 0
+    # the institution's list links each person to this page
+    listing = await school.get(f"/institution-lists/{world.school_a}")
+    assert f"/redemptions/{world.school_a}/redeem?person_id={world.person_id}" in listing.text
+    # by number: a card linked to nobody yet asks for the person
+    by_number = await school.get(
+        f"/redemptions/{world.school_a}/redeem", params={"number": "QK1-0001"}
+    )
+    assert 'id="find-person"' in by_number.text and 'id="confirm"' not in by_number.text
 
     resp = await post_redeem(
         school,

@@ -158,7 +158,7 @@ def course_check(
         return Check("no_rule", False)
     if course.level not in levels:
         return Check("level_not_supported", False, {"level": course.level})
-    if (course.duration_days or days) > MAX_COURSE_DAYS:
+    if days > MAX_COURSE_DAYS:
         return Check("too_long", False)
     return Check("course", True)
 
@@ -261,7 +261,7 @@ async def redeem(
         redeemed_by=officer.actor,
         declaration=declaration.kind,
         declared_to=(declaration.declared_to or "").strip()[:128] or None,
-        declaration_name=(declaration.file_name or "")[:255] or None if content else None,
+        declaration_name=(declaration.file_name or "scan")[:255] if content else None,
         declaration_type=content_type,
         declaration_file=content,
         start_date=start,

@@ -143,7 +143,7 @@ async def post_redeem(
 ) -> httpx.Response:
     """Confirm a redemption the way the page's form does (a tick unless ``scan``)."""
     page = await client.get(f"/redemptions/{institution_id}")
-    data = {
+    data: dict[str, str] = {
         "csrf_token": csrf_of(page.text),
         "card_id": str(card.id),
         "person_id": str(person_id),
@@ -151,7 +151,7 @@ async def post_redeem(
         "declaration": "scan" if scan is not None else "tick",
         "declared_to": "Cán bộ Hoàng Thị Mai",
         **fields,
-    }
+    }  # fields may override the declaration
     files = {"scan": ("cam-ket.pdf", scan, "application/pdf")} if scan is not None else None
     return await client.post(f"/redemptions/{institution_id}/redeem", data=data, files=files)
 

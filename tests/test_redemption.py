@@ -5,7 +5,7 @@ course finished or dropped moving the person's enrolment and the KPI, and scopin
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -291,3 +291,40 @@ async def test_scoping(world: World) -> None:
     assert bad.status_code == 404 and "Không có thẻ nào mang số này." in bad.text
     date_bad = await a.get(f"/redemptions/{world.school_a}/redeem", params={"birth_date": "x"})
     assert date_bad.status_code == 400
+
+
+async def test_bad_input_is_refused_with_words(world: World) -> None:
+    env = world.env
+    card_id = await card(world, "QK1-0400")
+    school = await env.login("school_a")
+    c = await get_card(world, card_id)
+    args = (school, world.school_a, c, world.person_id, world.course_a)
+    no_name = await post_redeem(*args, declared_to="  ")
+    assert no_name.status_code == 400 and "Hãy nhập tên cán bộ" in no_name.text
+    no_file = await post_redeem(*args, declaration="scan")
+    assert no_file.status_code == 400 and "Hãy tải lên bản cam kết" in no_file.text
+    huge = await post_redeem(*args, scan=PDF + b"0" * (5 * 1024 * 1024))
+    assert huge.status_code == 400 and "lớn hơn 5 MB" in huge.text
+    assert (await post_redeem(*args, start_date="07/12/2026")).status_code == 400
+    assert (await post_redeem(*args, course_days="many")).status_code == 422
+    assert (await post_redeem(*args, course_days="400")).status_code == 422
+    assert (await post_redeem(*args, tuition_vnd="-5")).status_code == 422
+    assert (await stored(env, card_id)) == ("issued", [])
+    assert (await post_redeem(*args)).status_code == 303
+    _status, rows = await stored(env, card_id)
+    listing = await school.get(f"/redemptions/{world.school_a}")
+    end = f"/redemptions/{world.school_a}/{rows[0].id}/end"
+    tomorrow = (local_today(env) + timedelta(days=1)).isoformat()
+    for data, code in (
+        ({"outcome": "finished", "day": tomorrow}, 400),
+        ({"outcome": "finished", "day": "someday"}, 400),
+        ({"outcome": "finished", "day": "2020-01-01"}, 400),  # before the course started
+        ({"outcome": "dropped"}, 400),  # days attended missing
+        ({"outcome": "paused"}, 400),
+        ({"outcome": "dropped", "days_attended": "x"}, 422),
+    ):
+        resp = await school.post(end, data={"csrf_token": csrf_of(listing.text), **data})
+        assert resp.status_code == code, (data, resp.text)
+    assert (await school.get(f"/redemptions/{world.school_a}/99999/declaration")).status_code == 404
+    _status, rows = await stored(env, card_id)
+    assert (rows[0].finished_on, rows[0].dropped_on) == (None, None)

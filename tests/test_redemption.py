@@ -150,6 +150,14 @@ async def test_scan_second_redemption_and_drop_out(world: World) -> None:
     )
     assert bad.status_code == 400 and "PDF, JPEG hoặc PNG" in bad.text
     assert (await stored(env, card_id))[0] == "issued"
+    # the institution enrolled him on its list first: the redemption keeps that step
+    listed = await school.get(f"/institution-lists/{world.school_a}")
+    enrol = await school.post(
+        f"/institution-lists/{world.school_a}/people/{world.person_id}",
+        data={"csrf_token": csrf_of(listed.text), "status": "enrolled"},
+    )
+    assert enrol.status_code == 303
+    started = local_today(env) - timedelta(days=20)  # the course began 20 days ago
     resp = await post_redeem(
         school,
         world.school_a,
@@ -159,6 +167,7 @@ async def test_scan_second_redemption_and_drop_out(world: World) -> None:
         scan=PDF,
         tuition_vnd="2500000",
         course_days="45",
+        start_date=started.isoformat(),
     )
     assert resp.status_code == 303, resp.text
     _status, rows = await stored(env, card_id)
@@ -167,6 +176,8 @@ async def test_scan_second_redemption_and_drop_out(world: World) -> None:
         2_500_000,
         45,
     )
+    assert rows[0].start_date == started
+    assert await outcomes(env, world.person_id) == ["in_training"]  # recorded once
     got = await school.get(f"/redemptions/{world.school_a}/{rows[0].id}/declaration")
     assert got.status_code == 200 and got.content == PDF
     assert got.headers["content-type"] == "application/pdf"
@@ -182,11 +193,16 @@ async def test_scan_second_redemption_and_drop_out(world: World) -> None:
     assert "Thẻ đã được dùng ngày" in page.text and 'id="confirm"' not in page.text
     # drop-out: its date and days attended; the enrolment is dropped, still counted trained
     listing = await school.get(f"/redemptions/{world.school_a}")
-    too_many = await school.post(
-        f"/redemptions/{world.school_a}/{rows[0].id}/end",
-        data={"csrf_token": csrf_of(listing.text), "outcome": "dropped", "days_attended": "46"},
-    )
-    assert too_many.status_code == 400
+    for too_many in ("46", "22"):  # more than the course, more than days since its start
+        refused = await school.post(
+            f"/redemptions/{world.school_a}/{rows[0].id}/end",
+            data={
+                "csrf_token": csrf_of(listing.text),
+                "outcome": "dropped",
+                "days_attended": too_many,
+            },
+        )
+        assert refused.status_code == 400 and "từ 0 đến 21" in refused.text
     drop = await school.post(
         f"/redemptions/{world.school_a}/{rows[0].id}/end",
         data={

@@ -274,11 +274,9 @@ async def redeem(
         raise RedeemError(
             "already_redeemed", day=used.redeemed_on if used else today, institution=where
         )
-    current = await enrolments.enrolment(session, person.id, institution.id)
-    if current is None or current.status != "enrolled":
-        await _step(
-            session, institution, person.id, Step("enrolled", today, course.id), officer, today, tz
-        )
+    await _move(
+        session, institution, person.id, Step("enrolled", today, course.id), officer, today, tz
+    )
     detail = {
         "person_id": person.id,
         "card": card.number,
@@ -293,7 +291,7 @@ async def redeem(
     return row
 
 
-async def _step(
+async def _move(
     session: AsyncSession,
     institution: Institution,
     person_id: int,
@@ -302,6 +300,11 @@ async def _step(
     today: date,
     tz: ZoneInfo,
 ) -> None:
+    """Move the person's enrolment to ``step`` through the institution lists' path, unless
+    the institution already recorded that step on its list."""
+    current = await enrolments.enrolment(session, person_id, institution.id)
+    if current is not None and current.status == step.status:
+        return
     try:
         await institution_lists.set_status(
             session, institution, person_id, step, officer, today=today, tz=tz
@@ -329,15 +332,17 @@ async def end(
     if day < row.start_date and not dropped:
         raise RedeemError("before_start")
     if dropped:
-        if days_attended is None or not 0 <= days_attended <= row.course_days:
-            raise RedeemError("bad_attended", most=row.course_days)
+        # no more days of study than the course has, nor than days passed since its start
+        most = max(0, min(row.course_days, (day - row.start_date).days + 1))
+        if days_attended is None or not 0 <= days_attended <= most:
+            raise RedeemError("bad_attended", most=most)
         row.dropped_on, row.days_attended = day, days_attended
     else:
         row.finished_on, row.days_attended = day, row.course_days
     if row.person_id is not None:
         status = "dropped" if dropped else "finished"
         step = Step(status, day, row.course_id)
-        await _step(session, institution, row.person_id, step, officer, today, tz)
+        await _move(session, institution, row.person_id, step, officer, today, tz)
     await session.flush()
     detail = {
         "person_id": row.person_id,

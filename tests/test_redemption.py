@@ -302,9 +302,15 @@ async def test_scoping(world: World) -> None:
     assert (
         await boss.get(f"/redemptions/{world.school_b}/{rows[0].id}/declaration")
     ).content == PDF
+    log = await boss.get("/audit", params={"action": "redemption"})
+    assert "Cơ sở đào tạo tiếp nhận thẻ học nghề" in log.text
+    assert log.text.count("Tải bản cam kết đã ký") == 1  # only the admin's download
     assert (await a.get("/redemptions")).headers["location"] == f"/redemptions/{world.school_a}"
     bad = await a.get(f"/redemptions/{world.school_a}/redeem", params={"number": "NOPE"})
     assert bad.status_code == 404 and "Không có thẻ nào mang số này." in bad.text
+    a.cookies.set("xa_lang", "en")
+    bad = await a.get(f"/redemptions/{world.school_a}/redeem", params={"number": "NOPE"})
+    assert bad.status_code == 404 and "No card with this number." in bad.text
     date_bad = await a.get(f"/redemptions/{world.school_a}/redeem", params={"birth_date": "x"})
     assert date_bad.status_code == 400
 

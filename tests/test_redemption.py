@@ -302,6 +302,12 @@ async def test_scoping(world: World) -> None:
     assert (
         await boss.get(f"/redemptions/{world.school_b}/{rows[0].id}/declaration")
     ).content == PDF
+    on_behalf = await post_redeem(
+        boss, world.school_a, await get_card(world, mine), world.person_id, world.course_a
+    )
+    assert on_behalf.status_code == 303, on_behalf.text
+    _s, mine_rows = await stored(env, mine)
+    assert (mine_rows[0].institution_id, mine_rows[0].redeemed_by) == (world.school_a, "user:boss")
     log = await boss.get("/audit", params={"action": "redemption"})
     assert "Cơ sở đào tạo tiếp nhận thẻ học nghề" in log.text
     assert log.text.count("Tải bản cam kết đã ký") == 1  # only the admin's download

@@ -28,6 +28,7 @@ from admin.routes import (
     pages,
     people,
     questions,
+    redemptions,
     settlements,
     support_rules,
 )
@@ -138,6 +139,7 @@ def create_app(
     app.include_router(catalog.router)
     app.include_router(settlements.router)  # training support (issue 13)
     app.include_router(support_rules.router)
+    app.include_router(redemptions.router)  # institutions redeem training cards
     _warm_labels()
     return app
 

@@ -49,6 +49,10 @@ ACTIONS: dict[str, str] = {
     "settlement.approved": N_("A settlement approved"),
     "settlement.returned": N_("A settlement returned to the institution"),
     "support_rule.added": N_("Added a dated support rule"),
+    "redemption.recorded": N_("An institution redeemed a training card"),
+    "redemption.finished": N_("A redeemed course recorded finished"),
+    "redemption.dropped": N_("A redeemed course recorded dropped out"),
+    "redemption.declaration_viewed": N_("Downloaded a signed declaration"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -63,6 +67,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("catalog", N_("Catalog")),
     ("settlement", N_("Settlements")),
     ("support_rule", N_("Support rules")),
+    ("redemption", N_("Card redemptions")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -27,6 +27,7 @@ NAV = (
     ("questions", "/questions", "Questions"),
     ("exports", "/exports", "Exports"),
     ("institution_lists", "/institution-lists", "Institution lists"),
+    ("cards.redeem", "/redemptions", "Card redemptions"),
     ("broadcasts", "/broadcasts", "Broadcasts"),
     ("alerts", "/alerts", "Alerts"),
     ("catalog", "/catalog", "Catalog"),

@@ -29,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts.runner import run_outbox
+from bot.cards.service import run_cards
 from bot.config import Settings, SettingsError
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.people import Conversations
@@ -110,6 +111,7 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         "survey": N_("Khảo sát nghề"),
         "courses": N_("Khóa học hợp với bạn"),
         "fairs": N_("Phiên giao dịch việc làm"),
+        "card": N_("Thẻ học nghề của bạn"),
         "ask": N_("Hỏi cán bộ"),
         "reminders": N_("Bật/tắt lời nhắc"),
         "stop": N_("Không nhận thông báo chung nữa"),
@@ -284,6 +286,9 @@ class BotApp:
                 ),
                 name="retention",
             )
+        )
+        self.tasks.append(  # training cards: expiry and the reminder before it
+            asyncio.create_task(run_cards(self._side(), self.settings.tz, self._stop), name="cards")
         )
 
     def _start_outbox(self, sender: Sender) -> None:

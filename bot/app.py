@@ -300,6 +300,7 @@ class BotApp:
 
     async def _load_sample_catalog(self) -> None:
         """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""
+        from bot.cards.sample import load_sample_card
         from bot.catalog.sample import load_sample
         from storage.models.base import utcnow
 
@@ -308,6 +309,8 @@ class BotApp:
             loaded = await load_sample(
                 session, today=now.astimezone(tz).date(), now=now, tz=tz, actor="demo"
             )
+            if loaded is not None:  # and the sample training card (bot/cards/sample.py)
+                await load_sample_card(session, today=now.astimezone(tz).date(), actor="demo")
         if loaded is not None:
             log.info(
                 "demo mode: sample catalog loaded (%d rows, marked [MẪU])", loaded.count("created")

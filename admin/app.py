@@ -22,6 +22,7 @@ from admin.routes import (
     api,
     broadcast_api,
     broadcasts,
+    cards,
     catalog,
     exports,
     institutions,
@@ -134,6 +135,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(institutions.router)  # month-18 lists for institutions
     app.include_router(catalog.router)
+    app.include_router(cards.router)  # training cards (issue 13)
     _warm_labels()
     return app
 

@@ -45,6 +45,11 @@ ACTIONS: dict[str, str] = {
     "catalog.import": N_("Imported catalog rows from XLSX"),
     "catalog.created": N_("Added a catalog row"),
     "catalog.updated": N_("Changed a catalog row"),
+    "card.recorded": N_("Recorded a training card"),
+    "card.imported": N_("Imported training cards from XLSX"),
+    "card.matched": N_("Matched a training card to a person"),
+    "card.expired": N_("Training cards expired"),
+    "card.revoked": N_("Revoked a training card"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -57,6 +62,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("erasure", N_("Erasures")),
     ("question", N_("Questions to counsellors")),
     ("catalog", N_("Catalog")),
+    ("card", N_("Training cards")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

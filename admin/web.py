@@ -30,6 +30,7 @@ NAV = (
     ("broadcasts", "/broadcasts", "Broadcasts"),
     ("alerts", "/alerts", "Alerts"),
     ("catalog", "/catalog", "Catalog"),
+    ("cards.edit", "/cards", "Training cards"),  # not institutions: they redeem (cards.redeem)
     ("survey", "/survey", "Survey"),
     ("audit", "/audit", "Audit log"),
     ("accounts", "/accounts", "Accounts"),

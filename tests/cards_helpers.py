@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cards.cards import CardData, record, rules_in_force
 from bot.cards.importer import SHEET, card_sheets
 from bot.catalog import xlsx
-from emulator import EmulatedUser
+from emulator import EmulatedUser, EmulatorClient
 from storage.models.admin import AuditEntry
 from storage.models.cards import TrainingCard
-from tests.conftest import RunningBot
 from tests.survey_helpers import run_to_trades, tap_until_summary
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -75,11 +74,11 @@ def cards_workbook(rows: list[dict[str, Any]]) -> bytes:
 
 
 async def soldier(
-    rb: RunningBot, user_id: int, *, name: str = MINH, lang: str = "vi"
+    emu: EmulatorClient, user_id: int, *, name: str = MINH, lang: str = "vi"
 ) -> EmulatedUser:
     """A soldier home in Tam Thanh, phone 0912 345 678, who finished the survey choosing
     welding (hàn điện)."""
-    user = rb.emu.user(user_id, first_name="Minh", language_code="vi")
+    user = emu.user(user_id, first_name="Minh", language_code="vi")
     reply = await run_to_trades(user, name=name, months=("03/2024", "3/2026"))
     reply = await user.ask("han dien")
     reply = await user.click(reply.button_texts[0])

@@ -15,6 +15,7 @@ from bot.alerts.render import money
 from bot.cards.rules import shipped_rules
 from bot.cards.service import daily_pass
 from bot.timeline.dates import add_months
+from emulator import EmulatorClient
 from storage.models.cards import TrainingCard
 from tests.alerts_helpers import (
     TZ,
@@ -31,11 +32,12 @@ from tests.alerts_helpers import (
 from tests.cards_helpers import add_card, get_card, soldier
 from tests.conftest import RunningBot
 from tests.survey_helpers import stored_person
+from tests.test_demo_mode import Demo, demo  # noqa: F401 (the running demo fixture)
 
 
 @pytest.fixture
-async def rb(sqlite_url: str, emulator: str) -> AsyncIterator[RunningBot]:
-    bot = await start_quiet_bot(sqlite_url, emulator)
+async def rb(any_db_url: str, emulator: str) -> AsyncIterator[RunningBot]:
+    bot = await start_quiet_bot(any_db_url, emulator)
     try:
         yield bot
     finally:
@@ -59,7 +61,7 @@ async def test_card_shows_number_validity_amounts_and_a_nearby_course(rb: Runnin
     await _courses(rb)
     issued = today() - timedelta(days=30)
     await add_card(rb.sessionmaker, issue_date=issued)  # before the person talks to the bot
-    user = await soldier(rb, 101)
+    user = await soldier(rb.emu, 101)
     reply = await user.ask("/card")
     text = reply.text
     until = add_months(issued, 12) - timedelta(days=1)
@@ -78,7 +80,7 @@ async def test_card_shows_number_validity_amounts_and_a_nearby_course(rb: Runnin
 async def test_card_in_english(rb: RunningBot) -> None:
     await _courses(rb)
     await add_card(rb.sessionmaker, issue_date=today() - timedelta(days=3))
-    user = await soldier(rb, 102, lang="en")
+    user = await soldier(rb.emu, 102, lang="en")
     text = (await user.ask("/card")).text
     assert "Your vocational training card" in text and "Card number: QK1-2026-000123" in text
     assert "meals, VND 50,000 per day of study" in text
@@ -88,7 +90,7 @@ async def test_card_in_english(rb: RunningBot) -> None:
 
 async def test_without_a_card_the_person_learns_who_issues_it(rb: RunningBot) -> None:
     await add_card(rb.sessionmaker, issue_date=today())  # Hoàng Văn Minh's, not this soldier's
-    user = await soldier(rb, 103, name="Lê Văn Tám")
+    user = await soldier(rb.emu, 103, name="Lê Văn Tám")
     text = (await user.ask("/card")).text
     assert "Mình chưa tìm thấy thẻ học nghề của bạn" in text
     assert "đơn vị Quân đội hoặc Công an" in text and "quyết định xuất ngũ" in text
@@ -113,9 +115,9 @@ async def test_expiry_reminder_once_after_quiet_hours_and_not_for_a_redeemed_car
     await add_card(rb.sessionmaker, issue_date=soon)
     await add_card(rb.sessionmaker, number="USED", holder_name="Lê Văn Tám", issue_date=soon)
     await add_card(rb.sessionmaker, number="LATER", holder_name="Trần Văn Ba", issue_date=soon)
-    minh = await soldier(rb, 105)
-    tam = await soldier(rb, 106, name="Lê Văn Tám")
-    ba = await soldier(rb, 107, name="Trần Văn Ba")
+    minh = await soldier(rb.emu, 105)
+    tam = await soldier(rb.emu, 106, name="Lê Văn Tám")
+    ba = await soldier(rb.emu, 107, name="Trần Văn Ba")
     for u in (minh, tam, ba):
         await u.ask("/card")  # each card is matched to its soldier
     async with rb.sessionmaker() as s:
@@ -147,3 +149,11 @@ async def test_expiry_reminder_once_after_quiet_hours_and_not_for_a_redeemed_car
     rows = await outbox_rows(rb.sessionmaker, "card_expiry")
     assert sorted(status for _, _, status, _ in rows) == ["sent", "skipped"]
     assert [result for _, _, status, result in rows if status == "skipped"] == ["card_redeemed"]
+
+
+async def test_the_demo_shows_the_sample_card_to_hoang_van_minh(demo: Demo) -> None:  # noqa: F811
+    async with EmulatorClient(demo.chat_url) as emu:
+        user = await soldier(emu, 777)
+        text = (await user.ask("/card")).text
+    assert "MẪU-0001" in text and "[MẪU] Ban Chỉ huy Quân sự tỉnh Lạng Sơn" in text
+    assert "[MẪU] Hàn điện cơ bản" in text  # a sample course of the card's levels

@@ -108,14 +108,16 @@ async def of_person(session: AsyncSession, person_id: int) -> TrainingCard | Non
 
 
 async def due_reminder(session: AsyncSession, until: date, today: date) -> list[TrainingCard]:
-    """Issued cards linked to a consented, reachable person, expiring from ``today`` to
-    ``until``, not reminded yet."""
+    """Issued cards of entitled holders linked to a consented, reachable person, expiring from
+    ``today`` to ``until``, not reminded yet."""
     return list(
         await session.scalars(
             select(TrainingCard)
             .join(Person, Person.id == TrainingCard.person_id)
             .where(
                 TrainingCard.status == "issued",
+                TrainingCard.service_completed.is_(True),
+                TrainingCard.other_state_training.is_(False),
                 TrainingCard.expiry_reminded_at.is_(None),
                 TrainingCard.valid_until >= today,
                 TrainingCard.valid_until <= until,

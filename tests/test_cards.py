@@ -17,12 +17,15 @@ from typer.testing import CliRunner
 
 from bot.cards.cards import CardError, card_for, expire_pass, record, revoke, rules_in_force
 from bot.cards.importer import import_file
+from bot.cards.service import remind_pass
 from bot.catalog.problems import say
 from bot.cli import app
 from bot.config import get_settings
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Person
 from storage.models.cards import SupportRuleOverride, TrainingCard
+from storage.models.outbox import OutboxRow
+from tests.alerts_helpers import TZ
 from tests.cards_helpers import (
     MINH,
     PHONE,
@@ -226,6 +229,29 @@ async def test_record_refuses_a_number_already_stored(repo_engine: AsyncEngine) 
     async with sessions() as s:
         with pytest.raises(CardError, match="taken"):
             await record(s, card_data(), rules=await rules_in_force(s), actor="test")
+
+
+async def test_the_reminder_is_queued_once_and_only_for_an_entitled_holder(
+    repo_engine: AsyncEngine,
+) -> None:
+    sessions = create_sessionmaker(repo_engine)
+    minh = await _person(repo_engine, 1, MINH)
+    tam = await _person(repo_engine, 2, "Lê Văn Tám")
+    soon = date(2025, 12, 20)  # valid until 19/12/2026: within a month of 7/12/2026
+    await add_card(sessions, issue_date=soon)
+    await add_card(
+        sessions, number="T", holder_name="Lê Văn Tám", issue_date=soon, other_state_training=True
+    )
+    await add_card(sessions, number="FAR", holder_name="Lê Văn Tám", issue_date=date(2026, 3, 1))
+    async with sessions() as s:
+        assert await remind_pass(s, NOW, TZ) == 1
+    async with sessions() as s:
+        assert await remind_pass(s, NOW, TZ) == 0
+        rows = (await s.execute(select(OutboxRow.person_id, OutboxRow.text))).all()
+    assert [person for person, _ in rows] == [minh] and tam != minh
+    assert "QK1-2026-000123" in rows[0][1] and "19/12/2026" in rows[0][1]
+    card = await get_card(sessions, card_data().number)
+    assert card is not None and card.expiry_reminded_at is not None
 
 
 @pytest.fixture

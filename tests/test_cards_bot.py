@@ -143,7 +143,7 @@ async def test_expiry_reminder_once_after_quiet_hours_and_not_for_a_redeemed_car
         assert await daily_pass(s, morning, TZ) == (0, 0)  # never queued twice
     await drain(run, morning + timedelta(hours=1))
     got = (await texts(minh))[before[minh] :]
-    assert len(got) == 1 and "QK1-2026-000123" in got[0] and "hết hạn ngày" in got[0]
+    assert len(got) == 1 and "QK1-2026-000123" in got[0] and "còn giá trị đến hết ngày" in got[0]
     assert len(await texts(tam)) == before[tam]
     assert len(await texts(ba)) == before[ba]
     rows = await outbox_rows(rb.sessionmaker, "card_expiry")

@@ -142,8 +142,8 @@ def expiry_reminder(card: TrainingCard, lang: str) -> str:
     """A month before the card expires, unused."""
     _ = translator(lang)
     return _(
-        "⏰ Thẻ học nghề số <b>%(number)s</b> của bạn hết hạn ngày <b>%(day)s</b> và bạn chưa "
-        "dùng thẻ. Hãy đăng ký một khóa sơ cấp hoặc dưới 3 tháng trước ngày đó để được hỗ trợ "
+        "⏰ Thẻ học nghề số <b>%(number)s</b> của bạn chỉ còn giá trị đến hết ngày "
+        "<b>%(day)s</b> và bạn chưa dùng thẻ. Hãy đăng ký một khóa sơ cấp hoặc dưới 3 tháng trước ngày đó để được hỗ trợ "
         "học phí, tiền ăn và đi lại. Xem thẻ và các khóa học gần bạn: /card",
         number=esc(card.number),
         day=day(card.valid_until),

@@ -143,8 +143,9 @@ def expiry_reminder(card: TrainingCard, lang: str) -> str:
     _ = translator(lang)
     return _(
         "⏰ Thẻ học nghề số <b>%(number)s</b> của bạn chỉ còn giá trị đến hết ngày "
-        "<b>%(day)s</b> và bạn chưa dùng thẻ. Hãy đăng ký một khóa sơ cấp hoặc dưới 3 tháng trước ngày đó để được hỗ trợ "
-        "học phí, tiền ăn và đi lại. Xem thẻ và các khóa học gần bạn: /card",
+        "<b>%(day)s</b> và bạn chưa dùng thẻ. Hãy đăng ký một khóa sơ cấp hoặc dưới 3 tháng "
+        "trước ngày đó để được hỗ trợ học phí, tiền ăn và đi lại. Xem thẻ và các khóa học gần "
+        "bạn: /card",
         number=esc(card.number),
         day=day(card.valid_until),
     )

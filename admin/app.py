@@ -22,6 +22,7 @@ from admin.routes import (
     api,
     broadcast_api,
     broadcasts,
+    cards,
     catalog,
     exports,
     institutions,
@@ -140,6 +141,7 @@ def create_app(
     app.include_router(settlements.router)  # training support (issue 13)
     app.include_router(support_rules.router)
     app.include_router(redemptions.router)  # institutions redeem training cards
+    app.include_router(cards.router)  # training cards (issue 13)
     _warm_labels()
     return app
 

@@ -53,6 +53,11 @@ ACTIONS: dict[str, str] = {
     "redemption.finished": N_("A redeemed course recorded finished"),
     "redemption.dropped": N_("A redeemed course recorded dropped out"),
     "redemption.declaration_viewed": N_("Downloaded a signed declaration"),
+    "card.recorded": N_("Recorded a training card"),
+    "card.imported": N_("Imported training cards from XLSX"),
+    "card.matched": N_("Matched a training card to a person"),
+    "card.expired": N_("Training cards expired"),
+    "card.revoked": N_("Revoked a training card"),
 }
 # filter choices of the audit page: an action prefix and its name
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -68,6 +73,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("settlement", N_("Settlements")),
     ("support_rule", N_("Support rules")),
     ("redemption", N_("Card redemptions")),
+    ("card", N_("Training cards")),
 )
 _REASONS = {
     "bad_credentials": N_("wrong username or password"),

@@ -29,6 +29,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.broadcasts.runner import run_outbox
+from bot.cards.service import run_cards
 from bot.config import Settings, SettingsError
 from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.people import Conversations
@@ -110,6 +111,7 @@ async def register_commands(bot: Bot, i18n: I18n) -> None:
         "survey": N_("Khảo sát nghề"),
         "courses": N_("Khóa học hợp với bạn"),
         "fairs": N_("Phiên giao dịch việc làm"),
+        "card": N_("Thẻ học nghề của bạn"),
         "ask": N_("Hỏi cán bộ"),
         "reminders": N_("Bật/tắt lời nhắc"),
         "stop": N_("Không nhận thông báo chung nữa"),
@@ -285,6 +287,9 @@ class BotApp:
                 name="retention",
             )
         )
+        self.tasks.append(  # training cards: expiry and the reminder before it
+            asyncio.create_task(run_cards(self._side(), self.settings.tz, self._stop), name="cards")
+        )
 
     def _start_outbox(self, sender: Sender) -> None:
         self.tasks.append(
@@ -295,6 +300,7 @@ class BotApp:
 
     async def _load_sample_catalog(self) -> None:
         """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""
+        from bot.cards.sample import load_sample_card
         from bot.catalog.sample import load_sample
         from storage.models.base import utcnow
 
@@ -303,6 +309,8 @@ class BotApp:
             loaded = await load_sample(
                 session, today=now.astimezone(tz).date(), now=now, tz=tz, actor="demo"
             )
+            if loaded is not None:  # and the sample training card (bot/cards/sample.py)
+                await load_sample_card(session, today=now.astimezone(tz).date(), actor="demo")
         if loaded is not None:
             log.info(
                 "demo mode: sample catalog loaded (%d rows, marked [MẪU])", loaded.count("created")

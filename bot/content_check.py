@@ -22,6 +22,7 @@ LOADERS: tuple[tuple[str, str], ...] = (
     ("bot.questions.faq", "load_faq"),
     ("bot.catalog.vocab", "load_vocabularies"),
     ("bot.cards.rules", "load_rules"),
+    ("bot.cards.importer", "load_card_sheets"),
     ("bot.catalog.sheets", "load_workbook_spec"),
     ("bot.catalog.sample", "check_sample"),
 )

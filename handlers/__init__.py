@@ -21,6 +21,7 @@ COMMANDS = (
     "survey",
     "courses",
     "fairs",
+    "card",
     "ask",
     "reminders",
     "stop",
@@ -38,6 +39,7 @@ def get_routers() -> list[Router]:
     from handlers import (
         ask,
         broadcasts,
+        card,
         catalog,
         common,
         errors,
@@ -59,6 +61,7 @@ def get_routers() -> list[Router]:
         ask.create_router(),
         broadcasts.create_router(),
         catalog.create_router(),
+        card.create_router(),
         survey.create_router(),
         fallback.create_router(),  # must be last: it takes whatever no other router took
     )

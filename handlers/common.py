@@ -54,6 +54,7 @@ async def command_help_handler(message: Message) -> None:
             "/survey — làm hoặc tiếp tục khảo sát nghề\n"
             "/courses — khóa học hợp với bạn\n"
             "/fairs — phiên giao dịch việc làm sắp tới\n"
+            "/card — thẻ học nghề của bạn\n"
             "/ask — hỏi cán bộ tư vấn (học nghề, vay vốn, giấy tờ, việc làm…)\n"
             "/reminders — bật/tắt lời nhắc\n"
             "/alerts — bật/tắt tin báo khóa học, phiên việc làm mới\n"

@@ -147,7 +147,7 @@ async def import_post(request: Request, db: Db, user: Editor) -> Response:
     form = await request.form()
     apply = form.get("step") == "apply"
     upload = form.get("file")
-    content = await _uploaded(upload, form.get("content"), apply)
+    content = await uploaded_workbook(upload, form.get("content"), apply)
     name = upload.filename if isinstance(upload, UploadFile) else None
     source = str(form.get("name") or name or "")
     settings = request.app.state.settings
@@ -177,7 +177,7 @@ async def import_post(request: Request, db: Db, user: Editor) -> Response:
     )
 
 
-async def _uploaded(upload: Any, encoded: Any, apply: bool) -> bytes:
+async def uploaded_workbook(upload: Any, encoded: Any, apply: bool) -> bytes:
     """The workbook: the uploaded file (check) or the checked file sent back (apply)."""
     if apply and isinstance(encoded, str):
         try:

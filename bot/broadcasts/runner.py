@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.alerts import deliver
 from bot.alerts.scan import scan
 from bot.broadcasts.message import Upload, language_of, stop_keyboard, text_for
+from bot.cards import service as cards
 from bot.config import Settings
 from bot.delivery import Journal, SendOnce, send_journaled
 from bot.sending import BeforeCall, Sender, SendResult
@@ -134,6 +135,8 @@ class Runner:
             return False
         if message.kind in deliver.KINDS:
             ready, skipped = await deliver.prepare(session, message, claimed, now, self.settings.tz)
+        elif message.kind in cards.KINDS:  # a training card's expiry reminder
+            ready, skipped = await cards.prepare(session, message, claimed)
         else:
             ready, skipped = await self._broadcast_rows(session, message, claimed)
         await outbox.skip_rows(session, skipped)

@@ -93,9 +93,13 @@ def validate_rows(
 
 def too_long(sheet: str, row: Row) -> list[tuple[str, int]]:
     """Text values longer than their column holds: (column, its length)."""
-    columns = MODELS[sheet].__table__.columns
+    return longer_than_columns(MODELS[sheet].__table__.columns, row.stored())
+
+
+def longer_than_columns(columns: Any, values: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Text ``values`` longer than their table ``columns`` hold: (column, its length)."""
     out: list[tuple[str, int]] = []
-    for column, value in row.stored().items():
+    for column, value in values.items():
         length = getattr(columns[column].type, "length", None)
         if isinstance(value, str) and length and len(value) > length:
             out.append((column, length))

@@ -45,6 +45,9 @@ MESSAGES: dict[str, str] = {
     "no_institution": "your account is not linked to an institution: ask an administrator",
     "not_xlsx": "the file is not an XLSX workbook: save it as .xlsx and try again",
     "invalid": "%(value)s is not valid",
+    # training cards (bot/cards/)
+    "not_a_phone": "%(value)s is not a Vietnamese mobile number",
+    "no_rule": "no support rule holds on %(value)s",
 }
 # pydantic's own error types that can reach an officer
 _PYDANTIC = {"missing": "required", "extra_forbidden": "unknown_column"}

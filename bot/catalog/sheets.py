@@ -23,13 +23,26 @@ class Sheet(BaseModel):
     columns: dict[str, Localized]
 
 
-class Workbook(BaseModel):
-    """Every list of the catalog, each with every column its row model has."""
+class Sheets(BaseModel):
+    """A workbook's sheets (name → label and columns), in order: what :mod:`bot.catalog.xlsx`
+    writes and reads (the catalog's, the training cards')."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: int
     sheets: dict[str, Sheet]
+
+    def columns(self, sheet: str) -> list[str]:
+        """The column codes of one sheet, in order."""
+        return list(self.sheets[sheet].columns)
+
+    def column_label(self, sheet: str, column: str, lang: str) -> str:
+        """A column's name in ``lang``."""
+        return self.sheets[sheet].columns[column].get(lang)
+
+
+class Workbook(Sheets):
+    """Every list of the catalog, each with every column its row model has."""
 
     @model_validator(mode="after")
     def _matches_rows(self) -> Workbook:
@@ -42,14 +55,6 @@ class Workbook(BaseModel):
                 extra = sorted(set(sheet.columns) - wanted)
                 raise ValueError(f"{name}: columns missing {missing}, unknown {extra}")
         return self
-
-    def columns(self, sheet: str) -> list[str]:
-        """The column codes of one sheet, in order."""
-        return list(self.sheets[sheet].columns)
-
-    def column_label(self, sheet: str, column: str, lang: str) -> str:
-        """A column's name in ``lang``."""
-        return self.sheets[sheet].columns[column].get(lang)
 
 
 def load_workbook_spec(path: Path | None = None) -> Workbook:

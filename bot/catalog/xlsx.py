@@ -16,7 +16,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils.exceptions import InvalidFileException
 
 from bot.catalog.problems import Problem
-from bot.catalog.sheets import workbook_spec
+from bot.catalog.sheets import Sheets, workbook_spec
 
 FIRST_DATA_ROW = 3
 LABEL_LANG = "vi"
@@ -25,9 +25,12 @@ _LABEL = Font(italic=True, color="555555")
 _FILL = PatternFill("solid", fgColor="EEF3F8")
 
 
-def write(data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None) -> bytes:
-    """The workbook: every sheet with its two header rows, and ``data``'s rows (by column)."""
-    spec = workbook_spec()
+def write(
+    data: Mapping[str, Sequence[Mapping[str, Any]]] | None = None, spec: Sheets | None = None
+) -> bytes:
+    """The workbook (``spec``: the catalog's unless given): every sheet with its two header
+    rows, and ``data``'s rows (by column)."""
+    spec = spec or workbook_spec()
     book = Workbook()
     book.remove(book.worksheets[0])
     for sheet, meta in spec.sheets.items():
@@ -56,14 +59,15 @@ class ReadSheet:
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
-def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
-    """The sheets of the catalog found in ``content`` (in workbook order) and what is wrong with
-    the file itself (not a workbook, unknown columns). Sheets of other names are ignored."""
+def read(content: bytes, spec: Sheets | None = None) -> tuple[list[ReadSheet], list[Problem]]:
+    """The sheets of ``spec`` (the catalog's unless given) found in ``content`` (in workbook
+    order) and what is wrong with the file itself (not a workbook, unknown columns). Sheets of
+    other names are ignored."""
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
         return [], [Problem("not_xlsx")]
-    spec = workbook_spec()
+    spec = spec or workbook_spec()
     found: list[ReadSheet] = []
     problems: list[Problem] = []
     try:
@@ -80,7 +84,7 @@ def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
                     problems.append(Problem("unknown_column", sheet, 1, code))
             read_sheet = ReadSheet(sheet)
             # row 2 holds the column names, unless an officer deleted it: then data starts there
-            first = FIRST_DATA_ROW if _labels(sheet, header, values) else FIRST_DATA_ROW - 1
+            first = FIRST_DATA_ROW if _labels(spec, sheet, header, values) else FIRST_DATA_ROW - 1
             for number, cells in enumerate(values[first - 1 :], start=first):
                 row = {
                     code: value
@@ -95,11 +99,10 @@ def read(content: bytes) -> tuple[list[ReadSheet], list[Problem]]:
     return found, problems
 
 
-def _labels(sheet: str, header: list[str], values: list[tuple[Any, ...]]) -> bool:
+def _labels(spec: Sheets, sheet: str, header: list[str], values: list[tuple[Any, ...]]) -> bool:
     """Whether row 2 is the row of column names (in either language)."""
     if len(values) < 2:
         return False
-    spec = workbook_spec()
     known = set(spec.columns(sheet))
     return any(
         str(cell).strip()

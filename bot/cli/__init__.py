@@ -71,6 +71,7 @@ def _mount() -> None:
     """Sub-commands of the feature modules."""
     from bot.cli.admin import admin_app
     from bot.cli.broadcast import broadcast_app
+    from bot.cli.cards import cards_app
     from bot.cli.catalog import catalog_app
     from bot.cli.export import export_app
     from bot.cli.matching import communes_app, match_person, trades_app
@@ -85,6 +86,7 @@ def _mount() -> None:
     app.add_typer(report_app, name="report", help="Reports.")
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to a segment of people.")
     app.add_typer(catalog_app, name="catalog", help="Course and job catalog (XLSX, sample).")
+    app.add_typer(cards_app, name="cards", help="Training cards (XLSX import, expiry).")
 
 
 _mount()

@@ -3,11 +3,8 @@ template, load the demo's sample catalog."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,43 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import xlsx
 from bot.catalog.importer import Report
 from bot.catalog.problems import say
-from bot.cli.common import settings_or_exit
-from bot.config import Settings
+from bot.cli.common import progress_line, settings_or_exit, with_session, write_file
 
 catalog_app = typer.Typer(
     help="The course and job catalog: XLSX import and export, sample data.",
     no_args_is_help=True,
 )
-T = TypeVar("T")
 LANG_HELP = "language of the messages about rows: vi or en"
 
 
-def _run(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` with a session on the migrated database (``work`` commits itself)."""
-    from storage.db import create_engine, create_sessionmaker
-    from storage.migrate import upgrade
-
-    upgrade(settings.database_url)
-
-    async def go() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_sessionmaker(engine)() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(go())
-
-
-def _progress(sheet: str, done: int, total: int) -> None:
-    """One line per sheet on stderr, rewritten as rows are done."""
-    end = "\n" if done == total else "\r"
-    typer.echo(f"{sheet}: {done}/{total}", err=True, nl=False)
-    typer.echo(end, err=True, nl=False)
-
-
-def _echo_report(report: Report, lang: str) -> None:
+def echo_report(report: Report, lang: str) -> None:
     if not report.ok:
         for problem in report.problems:
             typer.echo(say(problem, lang), err=True)
@@ -97,11 +67,11 @@ def import_cmd(
             actor="cli",
             province=settings.province_code,
             dry_run=dry_run,
-            progress=_progress,
+            progress=progress_line,
             source=file.name,
         )
 
-    _echo_report(_run(settings, work), lang)
+    echo_report(with_session(settings, work), lang)
 
 
 @catalog_app.command("export")
@@ -118,7 +88,7 @@ def export_cmd(
         sheets = tuple(workbook_spec().sheets)
         return xlsx.write(await export_cells(session, settings.tz, sheets))
 
-    _write(file, _run(settings, work))
+    write_file(file, with_session(settings, work))
 
 
 @catalog_app.command("template")
@@ -126,7 +96,7 @@ def template_cmd(
     file: Path = typer.Argument(..., help="where to write the empty template"),
 ) -> None:
     """Write the empty workbook: one sheet per list, column codes and their names."""
-    _write(file, xlsx.write())
+    write_file(file, xlsx.write())
 
 
 @catalog_app.command("load-sample")
@@ -143,7 +113,7 @@ def load_sample_cmd() -> None:
         return await load_sample(session, today=today, now=now, tz=settings.tz, actor="cli")
 
     try:
-        report = _run(settings, work)
+        report = with_session(settings, work)
     except ContentError as exc:
         typer.echo(f"The sample catalog is broken; fix it:\n{exc}", err=True)
         raise typer.Exit(2) from None
@@ -155,12 +125,3 @@ def load_sample_cmd() -> None:
         )
         raise typer.Exit(1)
     typer.echo(f"Sample catalog loaded: {report.count('created')} rows, marked [MẪU].")
-
-
-def _write(file: Path, content: bytes) -> None:
-    try:
-        file.write_bytes(content)
-    except OSError as exc:
-        typer.echo(f"Cannot write {file}: {exc.strerror}. Choose another path.", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"Wrote {file}.")

@@ -71,6 +71,7 @@ async def test_commands_registered_in_both_languages(running_bot: RunningBot) ->
         "survey",
         "courses",
         "fairs",
+        "card",
         "alerts",
         "ask",
         "reminders",

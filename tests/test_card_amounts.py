@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 
 from bot.cards.amounts import support_amounts
-from bot.cards.rules import NoRuleError, SupportRules, shipped_rules
+from bot.cards.rules import NoRuleError, SupportRule, SupportRules, shipped_rules
 from bot.cards.settlement import days_of_study
 from storage.models.cards import CardRedemption
 
@@ -132,3 +133,12 @@ def test_days_of_study() -> None:
     assert days_of_study(_redemption(finished_on=date(2026, 5, 1), days_attended=55)) == 55
     assert days_of_study(_redemption(dropped_on=date(2026, 3, 12))) == 10
     assert days_of_study(_redemption(dropped_on=date(2026, 3, 12), days_attended=7)) == 7
+
+
+def test_a_rule_names_only_known_levels_and_each_item_once() -> None:
+    base = shipped_rules().support[-1].model_dump(by_alias=True)
+    with pytest.raises(ValidationError, match="unknown level 'so_cap_moi'"):
+        SupportRule.model_validate({**base, "levels": ["so_cap_moi"]})
+    with pytest.raises(ValidationError, match="once each"):
+        SupportRule.model_validate({**base, "order": ["tuition", "tuition", "travel"]})
+    assert SupportRule.model_validate({**base, "levels": ["so_cap"]}).levels == ["so_cap"]

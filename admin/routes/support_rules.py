@@ -14,8 +14,9 @@ from admin.auth import Principal
 from admin.deps import Db, Refused, allowed, allowed_post, client_ip
 from admin.routes.people import figures_changed, local_today
 from admin.scope import can
-from admin.web import render
+from admin.web import lang_of, render
 from bot.cards import rules as support
+from bot.catalog.vocab import vocabularies
 from bot.reporting.support_paid import money
 from storage import settlements as repo
 from storage.audit import audit
@@ -77,6 +78,9 @@ async def _page(
             "settlement": rules.settlement_on(today),
         },
         can_edit=can(user, EDIT),
+        level_names=lambda codes: ", ".join(
+            vocabularies().label("levels", c, lang_of(request)) for c in codes
+        ),
         money=money,
         saved=request.query_params.get("saved", ""),
         **ctx,

@@ -13,9 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.catalog.vocab import vocabularies
 from bot.content_loading import CONTENT_DIR, load_yaml, validate_model
 from storage import settlements as settlements_repo
 
@@ -44,6 +45,22 @@ class SupportRule(Dated):
     card_valid_months: int | None = Field(default=None, ge=1)
     levels: list[str] = Field(min_length=1)
     order: list[Literal["tuition", "meals", "travel"]] = Field(min_length=3, max_length=3)
+
+    @field_validator("levels")
+    @classmethod
+    def _known_levels(cls, levels: list[str]) -> list[str]:
+        known = vocabularies().codes("levels")
+        unknown = [code for code in levels if code not in known]
+        if unknown:
+            raise ValueError(f"unknown level {unknown[0]!r}: one of {', '.join(known)}")
+        return levels
+
+    @field_validator("order")
+    @classmethod
+    def _each_once(cls, order: list[str]) -> list[str]:
+        if len(set(order)) != len(order):
+            raise ValueError("tuition, meals and travel once each")
+        return order
 
 
 class DayOfYear(BaseModel):

@@ -29,6 +29,16 @@ class Refused(HTTPException):
     """A 4xx whose ``detail`` is said to the person (a msgid of the admin catalog)."""
 
 
+NO_INSTITUTION = "This account is not linked to an institution; ask an administrator."
+
+
+def own_institution(user: Principal) -> int:
+    """An institution account's institution; a 403 saying what to do when it has none."""
+    if user.institution_id is None:
+        raise Refused(status_code=403, detail=NO_INSTITUTION)
+    return user.institution_id
+
+
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's one database session (FastAPI gives every dependency the same one)."""
     async with request.app.state.sessionmaker() as session:

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, now
+from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, now, own_institution
 from admin.scope import can
 from admin.web import lang_of, render
 from bot.catalog import xlsx
@@ -57,7 +57,6 @@ SUMMARY = {
     "job_fairs": ("kind", "starts_at", "status"),
     "vacancies": ("employer", "headcount", "status"),
 }
-_NO_INSTITUTION = "This account is not linked to an institution: ask an administrator."
 Viewer = Annotated[Principal, Depends(allowed("catalog"))]
 Editor = Annotated[Principal, Depends(allowed_post("catalog"))]
 
@@ -81,9 +80,7 @@ def _own(user: Principal) -> int | None:
     """The institution whose courses alone the principal sees (institution accounts)."""
     if user.role != "institution":
         return None
-    if user.institution_id is None:
-        raise Refused(status_code=403, detail=_NO_INSTITUTION)
-    return user.institution_id
+    return own_institution(user)
 
 
 def _check_sheet(user: Principal, sheet: str, edit: bool = False) -> None:

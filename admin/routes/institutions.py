@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip
+from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, own_institution
 from admin.routes.people import figures_changed, local_today
 from admin.scope import can
 from admin.web import lang_of, render
@@ -27,7 +27,6 @@ from storage.models.catalog import Institution
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 SEE, EDIT = "institution_lists", "institution_lists.edit"
-NO_INSTITUTION = "This account is not linked to an institution; ask an administrator."
 REFUSALS = {
     "out_of_scope": "This person is not on this institution's list or interested in its courses.",
     "bad_step": "This step cannot follow the person's current status.",
@@ -55,9 +54,7 @@ async def overview_page(
 ) -> Response:
     """Province admins: every institution's progress; an institution: its own list."""
     if user.role == "institution":
-        if user.institution_id is None:
-            raise Refused(status_code=403, detail=NO_INSTITUTION)
-        return RedirectResponse(f"/institution-lists/{user.institution_id}", status_code=303)
+        return RedirectResponse(f"/institution-lists/{own_institution(user)}", status_code=303)
     rows = await institution_lists.progress(
         db, today=local_today(request), tz=request.app.state.settings.tz
     )

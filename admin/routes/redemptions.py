@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 
 from admin import redemption_view as view
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip
+from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, own_institution
 from admin.routes.people import figures_changed, local_today
 from admin.web import lang_of, render
 from bot import records
@@ -31,7 +31,6 @@ from storage.models.catalog import Institution
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 REDEEM = "cards.redeem"
-NO_INSTITUTION = "This account is not linked to an institution; ask an administrator."
 Text = Annotated[str, Form(max_length=128)]
 
 
@@ -71,9 +70,7 @@ async def start_page(
 ) -> Response:
     """An institution: its redemptions; an admin: which institution to act for."""
     if user.role == "institution":
-        if user.institution_id is None:
-            raise Refused(status_code=403, detail=NO_INSTITUTION)
-        return RedirectResponse(f"/redemptions/{user.institution_id}", status_code=303)
+        return RedirectResponse(f"/redemptions/{own_institution(user)}", status_code=303)
     return render(
         request, "redemptions.html", inst=None, institutions=await enrolments.institutions(db)
     )

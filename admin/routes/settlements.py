@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, now
+from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, now, own_institution
 from admin.routes.people import figures_changed, local_today
 from admin.scope import can
 from admin.web import lang_of, render
@@ -28,7 +28,6 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Year = Annotated[int, Path(ge=2000, le=2100)]
 SEE, APPROVE = "settlements", "settlements.approve"
 SUBMITTERS = frozenset({"admin", "institution"})  # the Department approves, it never submits
-NO_INSTITUTION = "This account is not linked to an institution; ask an administrator."
 REFUSALS = {
     "unknown_period": "There is no such settlement period.",
     "not_ended": "The period has not ended yet.",
@@ -80,9 +79,7 @@ async def overview_page(
 ) -> Response:
     """The Department: every institution's periods, late first; an institution: its own page."""
     if user.role == "institution":
-        if user.institution_id is None:
-            raise Refused(status_code=403, detail=NO_INSTITUTION)
-        return RedirectResponse(f"/settlements/{user.institution_id}", status_code=303)
+        return RedirectResponse(f"/settlements/{own_institution(user)}", status_code=303)
     rows = await st.periods(db, local_today(request))
     order = {"late": 0, "submitted": 1, "returned": 2, "due": 3, "open": 4, "approved": 5}
     rows.sort(key=lambda r: (order.get(r.state, 9), r.due_on, r.institution.name))

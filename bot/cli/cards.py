@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.importer import Report
 from bot.cli.catalog import LANG_HELP, echo_report
-from bot.cli.common import progress_line, settings_or_exit, with_session, write_file
+from bot.cli.common import progress_line, read_file, settings_or_exit, with_session, write_file
 
 cards_app = typer.Typer(
     help="Training cards (Thẻ học nghề): XLSX import of the units' lists, expiry.",
@@ -29,11 +29,7 @@ def import_cmd(
     from bot.cards.importer import import_file
 
     settings = settings_or_exit()
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        typer.echo(f"Cannot read {file}: {exc.strerror}. Check the path.", err=True)
-        raise typer.Exit(2) from None
+    content = read_file(file)
 
     async def work(session: AsyncSession) -> Report:
         return await import_file(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog import xlsx
 from bot.catalog.importer import Report
 from bot.catalog.problems import say
-from bot.cli.common import progress_line, settings_or_exit, with_session, write_file
+from bot.cli.common import progress_line, read_file, settings_or_exit, with_session, write_file
 
 catalog_app = typer.Typer(
     help="The course and job catalog: XLSX import and export, sample data.",
@@ -51,11 +51,7 @@ def import_cmd(
     from bot.catalog.importer import import_file
 
     settings = settings_or_exit()
-    try:
-        content = file.read_bytes()
-    except OSError as exc:
-        typer.echo(f"Cannot read {file}: {exc.strerror}. Check the path.", err=True)
-        raise typer.Exit(2) from None
+    content = read_file(file)
 
     async def work(session: AsyncSession) -> Report:
         now = datetime.now(UTC)

@@ -49,6 +49,15 @@ def progress_line(sheet: str, done: int, total: int) -> None:
     typer.echo(end, err=True, nl=False)
 
 
+def read_file(file: Path) -> bytes:
+    """The file's bytes, or a one-line error and exit 2."""
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"Cannot read {file}: {exc.strerror}. Check the path.", err=True)
+        raise typer.Exit(2) from None
+
+
 def write_file(file: Path, content: bytes) -> None:
     try:
         file.write_bytes(content)

@@ -97,7 +97,9 @@ def template_cmd(
 
 @catalog_app.command("load-sample")
 def load_sample_cmd() -> None:
-    """Load the demo's sample catalog (marked [MẪU]) into an empty catalog."""
+    """Load the demo's sample catalog (marked [MẪU]) into an empty catalog, with the demo's
+    sample training card (as demo mode does)."""
+    from bot.cards.sample import load_sample_card
     from bot.catalog.sample import load_sample
     from bot.content_loading import ContentError
 
@@ -106,7 +108,10 @@ def load_sample_cmd() -> None:
     async def work(session: AsyncSession) -> Report | None:
         now = datetime.now(UTC)
         today = now.astimezone(settings.tz).date()
-        return await load_sample(session, today=today, now=now, tz=settings.tz, actor="cli")
+        report = await load_sample(session, today=today, now=now, tz=settings.tz, actor="cli")
+        if report is not None:
+            await load_sample_card(session, today=today, actor="cli")
+        return report
 
     try:
         report = with_session(settings, work)
@@ -120,4 +125,6 @@ def load_sample_cmd() -> None:
             err=True,
         )
         raise typer.Exit(1)
-    typer.echo(f"Sample catalog loaded: {report.count('created')} rows, marked [MẪU].")
+    typer.echo(
+        f"Sample catalog loaded: {report.count('created')} rows and a training card, marked [MẪU]."
+    )

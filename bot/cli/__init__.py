@@ -70,6 +70,7 @@ def content_check() -> None:
 def _mount() -> None:
     """Sub-commands of the feature modules."""
     from bot.cli.admin import admin_app
+    from bot.cli.backup import backup, restore
     from bot.cli.broadcast import broadcast_app
     from bot.cli.cards import cards_app
     from bot.cli.catalog import catalog_app
@@ -87,6 +88,8 @@ def _mount() -> None:
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to a segment of people.")
     app.add_typer(catalog_app, name="catalog", help="Course and job catalog (XLSX, sample).")
     app.add_typer(cards_app, name="cards", help="Training cards (XLSX import, expiry).")
+    app.command("backup")(backup)
+    app.command("restore")(restore)
 
 
 _mount()

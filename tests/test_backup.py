@@ -69,12 +69,16 @@ async def snapshot(url: str) -> Snapshot:
     return people, answers
 
 
+def delete_sqlite(url: str) -> None:
+    path = url.split(":///", 1)[1]
+    for extra in ("", "-wal", "-shm"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+
+
 async def wipe(url: str) -> None:
     """Delete the SQLite file, or drop and re-create the PostgreSQL database."""
     if url.startswith("sqlite"):
-        path = Path(url.split(":///", 1)[1])
-        for extra in ("", "-wal", "-shm"):
-            Path(f"{path}{extra}").unlink(missing_ok=True)
+        await asyncio.to_thread(delete_sqlite, url)
         return
     name = url.rsplit("/", 1)[1]
     admin = await asyncpg.connect(PG_ADMIN_URL)

@@ -147,6 +147,15 @@ async def test_bad_paths_are_clear(db_url: str, tmp_path: Path) -> None:
     assert no_folder.exit_code == 2
     assert "Cannot write" in no_folder.output
 
+    # a failed backup leaves no file behind that could be mistaken for one
+    unreachable = db_url.rsplit("/", 1)[0] + "/no_such_database_here"
+    if db_url.startswith("sqlite"):
+        unreachable = f"sqlite+aiosqlite:///{tmp_path}/no_such.sqlite3"
+    failed = await cli(unreachable, "backup", str(tmp_path / "failed.backup"))
+    assert failed.exit_code != 0
+    assert len(failed.output.strip().splitlines()) == 1, failed.output
+    assert not (tmp_path / "failed.backup").exists()
+
     missing = await cli(db_url, "restore", str(tmp_path / "nope.backup"))
     assert missing.exit_code == 2
     assert "Cannot read" in missing.output and "no such file" in missing.output

@@ -146,12 +146,21 @@ def backup(
     target = file or _default_file(url)
     if target.is_dir() or not target.parent.is_dir():
         raise _fail(f"Cannot write {target}: no such folder or it is a folder. Choose a file path.")
-    if url.get_backend_name() == "sqlite":
-        _sqlite_copy(_sqlite_path(url), target)
-    else:
-        _run_pg([_pg_tool("pg_dump"), "-Fc", "-f", str(target)], url)
-    # the backup holds personal data: readable by the operator only
-    target.chmod(0o600)
+    tool = None if url.get_backend_name() == "sqlite" else _pg_tool("pg_dump")
+    try:
+        # the backup holds personal data: readable by the operator only, from the first byte
+        target.touch(mode=0o600)
+        target.chmod(0o600)
+    except OSError as exc:
+        raise _fail(f"Cannot write {target}: {exc.strerror}. Choose another path.") from None
+    try:
+        if tool is None:
+            _sqlite_copy(_sqlite_path(url), target)
+        else:
+            _run_pg([tool, "-Fc", "-f", str(target)], url)
+    except typer.Exit:
+        target.unlink(missing_ok=True)  # no half-written backup left to be trusted
+        raise
     typer.echo(f"Wrote backup {target}.")
 
 

@@ -111,6 +111,10 @@ async def test_holder_killed_mid_send_the_other_worker_takes_over(
         assert unknown <= at_kill["sending"] + at_kill["unknown"], f"seed {seed}: {at_kill}"
         assert sum(got.values()) >= RECIPIENTS - unknown
         assert await message_status(sessions, mid) == "done"
+        # workers only send: no polling and no Telegram set-up calls
+        calls = emu.core.call_counts
+        assert calls["sendMessage"] >= RECIPIENTS - unknown, calls
+        assert not {"getUpdates", "deleteWebhook", "setMyCommands", "getMe"} & set(calls), calls
     finally:
         await emu.stop()
         await engine.dispose()

@@ -284,25 +284,25 @@ class BotApp:
         rate = self.settings.send_rate
         return Sender(self.bot, global_rate=rate, in_flight=in_flight_for(rate))
 
-    def _start_once_only(self, job: str, loop: Callable[[], Awaitable[None]]) -> None:
+    def _start_once_only(self, job: str, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
         """``loop`` as a task that runs once this process holds the job's lock."""
         assert self.lock_engine is not None and self.bot is not None
         runner = run_once_only(self.lock_engine, job, self.bot.id, self._stop, loop)
         self.tasks.append(asyncio.create_task(runner, name=job))
 
     def _start_scheduler(self, sender: Sender, conversations: Conversations) -> None:
-        side, s, stop = self._side(), self.settings, self._stop
-        self._start_once_only("scheduler", lambda: run_scheduler(side, sender, s, stop))
+        side, s = self._side(), self.settings
+        self._start_once_only("scheduler", lambda stop: run_scheduler(side, sender, s, stop))
         self._start_once_only(
-            "retention", lambda: run_retention(side, s.tz, stop, conversations=conversations)
+            "retention", lambda stop: run_retention(side, s.tz, stop, conversations=conversations)
         )
         # training cards: expiry and the reminder before it
-        self._start_once_only("cards", lambda: run_cards(side, s.tz, stop))
+        self._start_once_only("cards", lambda stop: run_cards(side, s.tz, stop))
 
     def _start_outbox(self, sender: Sender) -> None:
         # its recovery (every 'sending' row becomes 'unknown') runs only once the lock is held
-        side, s, stop = self._side(), self.settings, self._stop
-        self._start_once_only("outbox", lambda: run_outbox(side, sender, s, stop))
+        side, s = self._side(), self.settings
+        self._start_once_only("outbox", lambda stop: run_outbox(side, sender, s, stop))
 
     async def _load_sample_catalog(self) -> None:
         """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""

@@ -50,6 +50,13 @@ class AdvisoryLock:
         self.held = bool(got)
         return self.held
 
+    async def check(self) -> None:
+        """One round trip on the lock's connection (keeps it from looking idle); raises when the
+        connection is gone, and with it the lock."""
+        if self.conn is not None:
+            await self.conn.execute(text("SELECT 1"))
+            await self.conn.commit()
+
     async def release(self) -> None:
         """Give the lock back and close the connection (closing alone would release it too)."""
         conn, self.conn = self.conn, None

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.singleton import run_once_only
@@ -55,13 +56,21 @@ async def test_one_holder_then_the_other_after_a_crash(
             await lock.release()
 
 
-def job(log: list[str], name: str, stop: asyncio.Event) -> Callable[[], Awaitable[None]]:
-    async def loop() -> None:
+def job(log: list[str], name: str) -> Callable[[asyncio.Event], Awaitable[None]]:
+    async def loop(stop: asyncio.Event) -> None:
         log.append(f"{name} starts")
         await stop.wait()
         log.append(f"{name} ends")
 
     return loop
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(what)
 
 
 @pytest.mark.postgres
@@ -71,9 +80,7 @@ async def test_the_waiting_process_takes_the_job_over(
     log: list[str] = []
     stops = asyncio.Event(), asyncio.Event()
     runs = [
-        asyncio.create_task(
-            run_once_only(engine, "outbox", 7, stop, job(log, name, stop), retry=0.1)
-        )
+        asyncio.create_task(run_once_only(engine, "outbox", 7, stop, job(log, name), retry=0.1))
         for engine, stop, name in zip(engines, stops, ("a", "b"), strict=True)
     ]
     async with AsyncExitStack() as stack:
@@ -96,6 +103,34 @@ async def test_the_waiting_process_takes_the_job_over(
         assert log[1:] == [f"{'ab'[holder]} ends", f"{other} starts"], log
         stops[1 - holder].set()
         await asyncio.wait_for(runs[1 - holder], 5)
+
+
+@pytest.mark.postgres
+async def test_a_holder_whose_lock_connection_dies_stops_and_waits_again(
+    engines: tuple[AsyncEngine, AsyncEngine],
+) -> None:
+    """The lock's connection is cut (as a proxy or idle timeout would): the job stops there and,
+    the lock being free, starts again once this process holds it again."""
+    log: list[str] = []
+    stop = asyncio.Event()
+    run = asyncio.create_task(run_once_only(engines[0], "cards", 7, stop, job(log, "a"), retry=0.1))
+    try:
+        await until(lambda: log == ["a starts"], "the job did not start")
+        async with engines[1].connect() as conn:
+            cut = await conn.scalar(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
+                    " WHERE locktype = 'advisory' AND granted"
+                )
+            )
+        assert cut == 1
+        await until(lambda: len(log) == 3, f"no restart: {log}")
+        assert log == ["a starts", "a ends", "a starts"]
+        stop.set()
+        await asyncio.wait_for(run, 5)
+        assert log[-1] == "a ends"
+    finally:
+        run.cancel()
 
 
 async def test_sqlite_every_holder_has_it(sqlite_url: str) -> None:

@@ -29,6 +29,7 @@ from tests.broadcast_helpers import (
 )
 from tests.conftest import TEST_TOKEN
 from tests.test_broadcast_crash import in_flight
+from tests.test_crash_updates import bot_process
 from tests.workers_helpers import Worker, workers
 
 RECIPIENTS = 800
@@ -115,6 +116,39 @@ async def test_holder_killed_mid_send_the_other_worker_takes_over(
         calls = emu.core.call_counts
         assert calls["sendMessage"] >= RECIPIENTS - unknown, calls
         assert not {"getUpdates", "deleteWebhook", "setMyCommands", "getMe"} & set(calls), calls
+    finally:
+        await emu.stop()
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_bot_without_background_leaves_sending_to_the_worker(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """``xuatngu run`` with ``BACKGROUND=off`` sends no broadcast; a worker started next to it
+    sends it."""
+    engine = create_engine(pg_url)
+    await upgrade_async(engine)
+    sessions = create_sessionmaker(engine)
+    emu = Emulator(LIMITS)
+    await emu.start()
+    chats = list(range(FIRST, FIRST + 50))
+    try:
+        await add_recipients(sessions, chats, discharge_month=None)
+        open_chats(emu, chats)
+        env = {"SEND_RATE": str(RATE), **{k.upper(): v for k, v in daytime().items()}}
+        async with bot_process(pg_url, emu.base_url, tmp_path / "bot.log") as bot:
+            bot.env.update(BACKGROUND="off", **env)
+            await bot.start()
+            mid = await queue(sessions, TEXT)
+            await asyncio.sleep(3)  # the outbox would have sent it by now
+            assert sum(received(emu).values()) == 0
+            assert await message_status(sessions, mid) == "scheduled"
+            assert "lock held" not in bot.log_tail()
+            async with workers(1, pg_url, emu.base_url, tmp_path, **env):
+                await wait_status(sessions, mid, "done", seconds=30)
+            await bot.stop()
+        assert received(emu) == Counter(dict.fromkeys(chats, 1))
     finally:
         await emu.stop()
         await engine.dispose()

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,7 @@ from bot.i18n import LANGUAGES, N_, PersonLocaleMiddleware, get_i18n
 from bot.people import Conversations
 from bot.retention import run_retention
 from bot.sending import Sender, in_flight_for
+from bot.singleton import run_once_only
 from bot.timeline import run_scheduler
 from handlers import COMMANDS
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
@@ -144,18 +146,25 @@ def check_content() -> None:
 
 @dataclass
 class BotApp:
-    """Everything one bot process runs: polling, scheduler, outbox, admin server, demo emulator."""
+    """Everything one bot process runs: polling, scheduler, outbox, admin server, demo emulator.
+
+    ``with_polling=False`` is a worker (``xuatngu worker``): no Telegram set-up calls, no polling;
+    :meth:`wait` then waits for :meth:`request_stop` alone. Each background job runs in one
+    process at a time (``bot/singleton.py``)."""
 
     settings: Settings
     with_admin: bool = True
     with_scheduler: bool = True
     with_outbox: bool = True
+    with_polling: bool = True
     engine: AsyncEngine | None = None
     sessionmaker: async_sessionmaker[AsyncSession] | None = None
     # the admin backend and the scheduler hold connections while streaming or sending,
     # so they get their own pool and never make the bot wait for one
     side_engine: AsyncEngine | None = None
     side_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+    # the background jobs' locks, each on a connection held for the job's life (PostgreSQL)
+    lock_engine: AsyncEngine | None = None
     bot: Bot | None = None
     dp: Dispatcher | None = None
     emulator: Any = None
@@ -177,6 +186,7 @@ class BotApp:
         await upgrade_async(self.side_engine)
         self.engine = create_engine(s.database_url, writer=True)
         self.sessionmaker = create_sessionmaker(self.engine)
+        self.lock_engine = create_engine(s.database_url, pool_size=4, max_overflow=0)
         if s.demo_mode:
             await self._load_sample_catalog()
         self.api_base = s.telegram_api_base
@@ -207,12 +217,14 @@ class BotApp:
             if s.demo_mode:
                 await self._ensure_demo_admin()
             await self._start_admin(sender, conversations)
-        if not await self._reach_telegram(i18n):
+        if self.with_polling and not await self._reach_telegram(i18n):
             return
         if self.with_scheduler:
             self._start_scheduler(sender, conversations)
         if self.with_outbox:
             self._start_outbox(sender)
+        if not self.with_polling:
+            return
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
         self.tasks.append(
             asyncio.create_task(
@@ -257,7 +269,7 @@ class BotApp:
         self._stop.set()
 
     async def wait(self) -> None:
-        """Until polling ends or :meth:`request_stop` is called."""
+        """Until polling ends (if it runs) or :meth:`request_stop` is called."""
         polling = [task for task in self.tasks if task.get_name() == "polling"]
         stopping = asyncio.create_task(self._stop.wait())
         await asyncio.wait({*polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -272,31 +284,25 @@ class BotApp:
         rate = self.settings.send_rate
         return Sender(self.bot, global_rate=rate, in_flight=in_flight_for(rate))
 
+    def _start_once_only(self, job: str, loop: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+        """``loop`` as a task that runs once this process holds the job's lock."""
+        assert self.lock_engine is not None and self.bot is not None
+        runner = run_once_only(self.lock_engine, job, self.bot.id, self._stop, loop)
+        self.tasks.append(asyncio.create_task(runner, name=job))
+
     def _start_scheduler(self, sender: Sender, conversations: Conversations) -> None:
-        self.tasks.append(
-            asyncio.create_task(
-                run_scheduler(self._side(), sender, self.settings, self._stop),
-                name="scheduler",
-            )
+        side, s = self._side(), self.settings
+        self._start_once_only("scheduler", lambda stop: run_scheduler(side, sender, s, stop))
+        self._start_once_only(
+            "retention", lambda stop: run_retention(side, s.tz, stop, conversations=conversations)
         )
-        self.tasks.append(
-            asyncio.create_task(
-                run_retention(
-                    self._side(), self.settings.tz, self._stop, conversations=conversations
-                ),
-                name="retention",
-            )
-        )
-        self.tasks.append(  # training cards: expiry and the reminder before it
-            asyncio.create_task(run_cards(self._side(), self.settings.tz, self._stop), name="cards")
-        )
+        # training cards: expiry and the reminder before it
+        self._start_once_only("cards", lambda stop: run_cards(side, s.tz, stop))
 
     def _start_outbox(self, sender: Sender) -> None:
-        self.tasks.append(
-            asyncio.create_task(
-                run_outbox(self._side(), sender, self.settings, self._stop), name="outbox"
-            )
-        )
+        # its recovery (every 'sending' row becomes 'unknown') runs only once the lock is held
+        side, s = self._side(), self.settings
+        self._start_once_only("outbox", lambda stop: run_outbox(side, sender, s, stop))
 
     async def _load_sample_catalog(self) -> None:
         """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""
@@ -369,7 +375,7 @@ class BotApp:
             await self.bot.session.close()
         if self.emulator is not None:
             await self.emulator.stop()
-        for engine in (self.engine, self.side_engine):
+        for engine in (self.engine, self.side_engine, self.lock_engine):
             if engine is not None:
                 await engine.dispose()
 
@@ -402,9 +408,16 @@ def tune_long_running_process() -> None:
 _KEPT_RESPONSE_MODELS: list[Any] = []
 
 
-async def run(settings: Settings) -> None:
-    """``xuatngu run``: everything in one process until SIGINT/SIGTERM."""
-    app = BotApp(settings)
+async def run(settings: Settings, *, worker: bool = False) -> None:
+    """``xuatngu run``: everything in one process until SIGINT/SIGTERM (without the background
+    jobs when ``BACKGROUND=off``); ``worker``: ``xuatngu worker``, the background jobs alone."""
+    if worker:
+        if settings.demo_mode:
+            raise SettingsError("xuatngu worker needs BOT_TOKEN (demo mode is xuatngu run alone)")
+        app = BotApp(settings, with_admin=False, with_polling=False)
+    else:
+        background = settings.background
+        app = BotApp(settings, with_scheduler=background, with_outbox=background)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
@@ -413,7 +426,7 @@ async def run(settings: Settings) -> None:
         await app.start()
         if not app.stopping:
             tune_long_running_process()
-            log.info("xuatngu is running (Ctrl+C to stop)")
+            log.info("xuatngu %sis running (Ctrl+C to stop)", "worker " if worker else "")
             await app.wait()
     finally:
         await app.stop()

@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = Field(
         default="development", description="production: never start in demo mode"
     )
+    background: bool = Field(
+        default=True,
+        description=(
+            "off: xuatngu run answers people only and leaves the outbox, reminders, retention "
+            "and training cards to xuatngu worker (see docs/processes.md)"
+        ),
+    )
     quiet_start: str = "21:00"
     quiet_end: str = "07:30"
     send_rate: float = Field(

@@ -19,7 +19,12 @@ app.add_typer(content_app, name="content")
 
 @app.command()
 def run() -> None:
-    """Start the bot (long polling), the scheduler and the admin backend in one process."""
+    """Start the bot (long polling), the admin backend and (unless BACKGROUND=off) the scheduler."""
+    _serve(worker=False)
+
+
+def _serve(*, worker: bool) -> None:
+    """``xuatngu run`` or ``xuatngu worker`` until SIGINT/SIGTERM."""
     from bot.app import run as run_app
     from bot.config import SettingsError
     from bot.content_loading import ContentError
@@ -32,7 +37,7 @@ def run() -> None:
     )
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
-        asyncio.run(run_app(settings))
+        asyncio.run(run_app(settings, worker=worker))
     except ContentError as exc:
         typer.echo(f"Content is broken; fix it and start again:\n{exc}", err=True)
         raise typer.Exit(2) from None
@@ -41,6 +46,12 @@ def run() -> None:
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         pass
+
+
+@app.command()
+def worker() -> None:
+    """Run the background side alone: outbox sender, alert pass, reminders, retention, cards."""
+    _serve(worker=True)
 
 
 @db_app.command("upgrade")

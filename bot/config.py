@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object a log line (level, logger, message)"
+    )
     counsellor_chat_id: int | None = Field(
         default=None,
         description=(

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="json: one JSON object a log line (level, logger, message)"
     )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics asks for 'Authorization: Bearer <token>'"
+    )
     counsellor_chat_id: int | None = Field(
         default=None,
         description=(

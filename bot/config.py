@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         default=None, description="when set, /metrics asks for 'Authorization: Bearer <token>'"
     )
+    ready_max_lag_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="/readyz is 503 when a due outbox message or reminder waits longer than this",
+    )
     counsellor_chat_id: int | None = Field(
         default=None,
         description=(

@@ -1,6 +1,6 @@
 """``/healthz`` (the process answers), ``/readyz`` (the database, and Redis when ``REDIS_URL``
-is set, answer within a short timeout) and ``/metrics`` (Prometheus text, behind
-``METRICS_TOKEN`` when set): no login, nothing personal in the bodies."""
+is set, answer within a short timeout; the outbox and reminders are not behind) and ``/metrics``
+(Prometheus text, behind ``METRICS_TOKEN`` when set): no login, nothing personal in the bodies."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from admin.deps import now
 from bot import lag, metrics
-from storage.models.base import utcnow
+from bot.config import Settings
 
 router = APIRouter()
 
@@ -32,13 +33,19 @@ async def healthz() -> JSONResponse:
 @router.get("/readyz", include_in_schema=False)
 async def readyz(request: Request) -> JSONResponse:
     """Ready when the database answers ``SELECT 1`` (and Redis ``PING`` when ``REDIS_URL`` is
-    set) within ``READY_TIMEOUT_SECONDS`` each; 503 naming the failing check otherwise."""
-    checks = {"database": await _backlog(request) is not None}
-    redis_url = request.app.state.settings.redis_url
-    if redis_url is not None:
-        checks["redis"] = await _redis_ok(redis_url)
-    body = {name: "ok" if ok else "unreachable" for name, ok in checks.items()}
-    if all(checks.values()):
+    set) within ``READY_TIMEOUT_SECONDS`` each, and no due outbox message or reminder has
+    waited longer than ``READY_MAX_LAG_SECONDS`` (``bot/lag.py``); 503 naming the failing
+    check otherwise."""
+    settings: Settings = request.app.state.settings
+    backlog = await _backlog(request)
+    body = {"database": "ok" if backlog is not None else "unreachable"}
+    if settings.redis_url is not None:
+        body["redis"] = "ok" if await _redis_ok(settings.redis_url) else "unreachable"
+    if backlog is not None:
+        limit = settings.ready_max_lag_seconds
+        body["outbox"] = "ok" if backlog.outbox_lag <= limit else "lagging"
+        body["reminders"] = "ok" if backlog.reminder_lag <= limit else "lagging"
+    if all(value == "ok" for value in body.values()):
         return JSONResponse({"status": "ready", **body})
     return JSONResponse({"status": "not ready", **body}, 503)
 
@@ -66,7 +73,7 @@ async def _backlog(request: Request) -> lag.Backlog | None:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             async with request.app.state.sessionmaker() as session:
                 await session.execute(text("SELECT 1"))
-                return await lag.measure(session, request.app.state.settings, utcnow())
+                return await lag.measure(session, request.app.state.settings, now(request))
     except (SQLAlchemyError, OSError, TimeoutError):
         return None
 

@@ -3,20 +3,25 @@ and a broadcast goes out; METRICS_TOKEN is enforced; the gauges show the backlog
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from admin.app import create_app
 from bot.config import load_settings
+from bot.sending import Sender
+from bot.timeline.tick import run_scheduler
 from emulator import Emulator, EmulatorClient, RateLimits
 from storage.segments import Segment
 from tests.admin_helpers import admin_env
 from tests.broadcast_helpers import add_recipients, daytime, open_chats, queue, wait_status
-from tests.conftest import RunningBot, start_bot
+from tests.conftest import RunningBot, free_port, start_bot
+from tests.emulator_helpers import make_bot
 from tests.survey_helpers import start_survey
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -133,3 +138,26 @@ async def test_token_required_when_set(tmp_path: Path) -> None:
     assert wrong.status_code == 401 and "xuatngu" not in wrong.text
     assert right.status_code == 200
     assert "xuatngu_messages_sent" in {f.name for f in text_string_to_metric_families(right.text)}
+
+
+async def test_scheduler_passes_are_timed(tmp_path: Path) -> None:
+    """The scheduler loop on a fresh database: each pass adds one tick duration."""
+    name = "xuatngu_scheduler_tick_seconds_count"
+    async with admin_env(tmp_path) as env:
+        before = REGISTRY.get_sample_value(name) or 0.0
+        settings = load_settings(database_url=env.db_url)
+        stop = asyncio.Event()
+        sender = Sender(make_bot(f"http://127.0.0.1:{free_port()}"))  # never called: nothing due
+        loop = asyncio.create_task(
+            run_scheduler(env.sessionmaker, sender, settings, stop, interval=0.05)
+        )
+        try:
+            for _ in range(1000):  # two passes within 20 s
+                if (REGISTRY.get_sample_value(name) or 0.0) >= before + 2:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            stop.set()
+            await loop
+            await sender.bot.session.close()
+    assert (REGISTRY.get_sample_value(name) or 0.0) >= before + 2

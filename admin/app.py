@@ -25,6 +25,7 @@ from admin.routes import (
     cards,
     catalog,
     exports,
+    health,
     institutions,
     pages,
     people,
@@ -142,6 +143,7 @@ def create_app(
     app.include_router(support_rules.router)
     app.include_router(redemptions.router)  # institutions redeem training cards
     app.include_router(cards.router)  # training cards (issue 13)
+    app.include_router(health.router)  # /healthz, /readyz (issue 12)
     _warm_labels()
     return app
 

@@ -75,6 +75,17 @@ class Settings(BaseSettings):
         ),
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object a log line (level, logger, message)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics asks for 'Authorization: Bearer <token>'"
+    )
+    ready_max_lag_seconds: float = Field(
+        default=900,
+        gt=0,
+        description="/readyz is 503 when a due outbox message or reminder waits longer than this",
+    )
     counsellor_chat_id: int | None = Field(
         default=None,
         description=(

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.sending import BeforeCall, SendResult
 from storage import delivery
 from storage.models.base import utcnow
@@ -107,6 +108,8 @@ class Journal:
             await self.session.commit()
         self._marked.update(marked)
         self.statuses.update(o.status for o in outcomes)
+        for outcome in outcomes:
+            metrics.MESSAGES.labels(status=outcome.status, kind=self.table.__tablename__).inc()
         self.newly_blocked += blocked
 
 

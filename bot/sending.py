@@ -39,6 +39,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
+from bot import metrics
+
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
@@ -211,6 +213,7 @@ class Sender:
             message = await call()
         except TelegramRetryAfter as exc:
             log.warning("429 from Telegram: every sender waits %ss", exc.retry_after)
+            metrics.RATE_LIMITED.inc()
             self.pause(float(exc.retry_after))
             return SendResult(ok=False, error="429", status="retry")
         except (TelegramAPIError, ClientDecodeError) as exc:  # network errors included

@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Update, User
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import people
+from bot import metrics, people
 from handlers.survey_flow import SURVEY_STATES, open_flow
 from handlers.survey_views import Reply, merge_replies
 from storage import updates as repo
@@ -56,10 +58,15 @@ class UpdateInbox:
         return [u for u in updates if u.update_id in fresh]
 
     async def handle(self, update: Update) -> None:
-        """Handle one stored update (its claim is in ``DbSessionMiddleware``), then mark it."""
+        """Handle one stored update (its claim is in ``DbSessionMiddleware``), then mark it;
+        counted in ``bot/metrics.py`` (outcome, time)."""
+        started, outcome = time.perf_counter(), "error"
         try:
-            await self.dp.feed_update(self.bot, update)
+            result = await self.dp.feed_update(self.bot, update)
+            outcome = "unhandled" if result is UNHANDLED else "handled"
         finally:
+            metrics.UPDATES.labels(outcome=outcome).inc()
+            metrics.UPDATE_SECONDS.observe(time.perf_counter() - started)
             await self._mark_replied(update.update_id)
 
     async def _mark_replied(self, update_id: int) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 
 import typer
 
@@ -28,13 +27,10 @@ def _serve(*, worker: bool) -> None:
     from bot.app import run as run_app
     from bot.config import SettingsError
     from bot.content_loading import ContentError
+    from bot.logs import configure_logging
 
     settings = settings_or_exit()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    configure_logging(settings)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
         asyncio.run(run_app(settings, worker=worker))

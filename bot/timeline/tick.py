@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.config import Settings, get_settings
 from bot.delivery import Journal, send_journaled
 from bot.sending import SenderProtocol
@@ -357,7 +358,8 @@ async def run_scheduler(
     log.info("scheduler started (every %ss)", interval)
     while not stop_event.is_set():
         try:
-            result = await tick(session_factory, sender, utcnow(), settings=settings)
+            with metrics.TICK_SECONDS.time():
+                result = await tick(session_factory, sender, utcnow(), settings=settings)
             if (
                 result.sent
                 or result.dropped

@@ -11,6 +11,7 @@ from emulator.core import EmulatorCore
 from emulator.state import ApiError, BotState, wait_event
 
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 async def get_me(core: EmulatorCore, bot: BotState, p: Params) -> Any:
@@ -29,8 +30,11 @@ async def close(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 
 async def set_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """Store the webhook URL (never called)."""
-    bot.settings["webhook"] = {"url": p.get_str("url", "")}
+    """Store the webhook URL and secret token (updates are not pushed to it)."""
+    secret = p.get_str("secret_token", "") or ""
+    if secret and not _SECRET_RE.match(secret):
+        raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+    bot.settings["webhook"] = {"url": p.get_str("url", "") or "", "secret_token": secret}
     return True
 
 
@@ -109,6 +113,12 @@ async def get_updates(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     offset = p.get_int("offset")
     limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
     timeout = min(max(p.get_float("timeout", 0.0), 0.0), core.long_poll_max)
+    if bot.settings["webhook"]["url"]:
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     bot.poll_generation += 1
     generation = bot.poll_generation
     bot.update_pulse.fire()

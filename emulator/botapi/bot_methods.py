@@ -30,17 +30,19 @@ async def close(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 
 async def set_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """Store the webhook URL and secret token (updates are not pushed to it)."""
+    """Keep the webhook URL and secret token; updates are pushed to it (``emulator/webhook.py``)."""
     secret = p.get_str("secret_token", "") or ""
     if secret and not _SECRET_RE.match(secret):
         raise ApiError(400, "Bad Request: secret token contains unallowed characters")
     bot.settings["webhook"] = {"url": p.get_str("url", "") or "", "secret_token": secret}
+    await core.webhook_changed(bot)
     return True
 
 
 async def delete_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     """Forget the webhook; optionally drop pending updates."""
     bot.settings["webhook"] = {"url": ""}
+    await core.webhook_changed(bot)
     if p.get_bool("drop_pending_updates"):
         bot.updates.clear()
         bot.redeliver.clear()
@@ -48,12 +50,17 @@ async def delete_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 
 async def get_webhook_info(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """WebhookInfo."""
-    return {
-        "url": bot.settings["webhook"]["url"],
+    """WebhookInfo (with the last delivery error, if any)."""
+    hook = bot.settings["webhook"]
+    info = {
+        "url": hook["url"],
         "has_custom_certificate": False,
-        "pending_update_count": len(bot.updates),
+        "pending_update_count": len(bot.updates) + len(bot.redeliver),
     }
+    for key in ("last_error_date", "last_error_message"):
+        if key in hook:
+            info[key] = hook[key]
+    return info
 
 
 def _scope_key(scope: Any) -> str:

@@ -18,13 +18,18 @@ app.add_typer(content_app, name="content")
 
 
 @app.command()
-def run() -> None:
-    """Start the bot (long polling), the scheduler and the admin backend in one process."""
+def run(
+    webhook: str | None = typer.Option(
+        None,
+        help="serve Telegram's updates on this webhook URL (default: WEBHOOK_URL, else polling)",
+    ),
+) -> None:
+    """Start the bot (polling or webhook), the scheduler and the admin backend in one process."""
     from bot.app import run as run_app
     from bot.config import SettingsError
     from bot.content_loading import ContentError
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(webhook_url=webhook) if webhook else settings_or_exit()
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

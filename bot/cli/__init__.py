@@ -80,6 +80,7 @@ def _mount() -> None:
     from bot.cli.catalog import catalog_app
     from bot.cli.export import export_app
     from bot.cli.matching import communes_app, match_person, trades_app
+    from bot.cli.telegram import telegram_app
     from bot.cli.timeline import report_app, scheduler_app
 
     app.add_typer(trades_app, name="trades", help="Trade catalog matcher.")
@@ -92,6 +93,7 @@ def _mount() -> None:
     app.add_typer(broadcast_app, name="broadcast", help="Broadcasts to a segment of people.")
     app.add_typer(catalog_app, name="catalog", help="Course and job catalog (XLSX, sample).")
     app.add_typer(cards_app, name="cards", help="Training cards (XLSX import, expiry).")
+    app.add_typer(telegram_app, name="telegram", help="The bot's webhook at Telegram.")
 
 
 _mount()

@@ -14,8 +14,8 @@ from tests.survey_helpers import run_to_trades, stored_answers
 from tests.webhook_helpers import SECRET, inbox_ids, webhook_bot
 
 
-async def test_survey_answered_through_the_webhook(tmp_path: Path) -> None:
-    async with webhook_bot(f"sqlite+aiosqlite:///{tmp_path}/w.sqlite3") as (emulator, rb):
+async def test_survey_answered_through_the_webhook(any_db_url: str) -> None:
+    async with webhook_bot(any_db_url) as (emulator, rb):
         soldiers = [rb.emu.user(3001 + n, language_code="vi") for n in range(2)]
         for soldier, name in zip(soldiers, ["Hoàng Văn Minh", "Lường Thị Hoa"], strict=True):
             reply = await run_to_trades(soldier, name=name)

@@ -6,7 +6,8 @@ constant time); without it, or with a wrong one, it gets 401, one log line, and 
 stored. A good one is committed to the update inbox *before* Telegram gets its 200, then handled
 by the same :class:`HandlingPool` as polling. A redelivered update is already in the inbox and is
 not stored or handled again; one stored but not handled before a crash is handled at start
-(:meth:`UpdateInbox.recover`). Telegram waits for an answer, so it never waits for the handling.
+(:meth:`UpdateInbox.recover`). The 200 never waits for the update's handling, only for a free
+handling slot when ``UPDATE_CONCURRENCY`` updates are being handled (back-pressure).
 """
 
 from __future__ import annotations

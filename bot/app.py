@@ -41,6 +41,7 @@ from bot.timeline import run_scheduler
 from handlers import COMMANDS
 from handlers.middlewares import CommitBeforeSendMiddleware, DbSessionMiddleware, PersonMiddleware
 from handlers.polling import UpdateInbox, poll
+from handlers.webhook import serve_webhook
 from storage.db import create_engine, create_sessionmaker
 from storage.fsm import SqlStorage
 from storage.migrate import upgrade_async
@@ -177,7 +178,7 @@ class BotApp:
         """Migrate; start the demo emulator and the admin server; once Telegram answers, the
         scheduler and polling (until then it retries with back-off, see :meth:`request_stop`)."""
         s = self.settings
-        refusal = s.demo_refusal()
+        refusal = s.demo_refusal() or s.webhook_refusal()
         if refusal:
             raise SettingsError(refusal)
         check_content()
@@ -226,21 +227,23 @@ class BotApp:
         if not self.with_polling:
             return
         inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
-        self.tasks.append(
-            asyncio.create_task(
-                poll(inbox, stop=self._stop, concurrency=s.update_concurrency), name="polling"
-            )
-        )
+        if s.webhook_url:  # registered once by `xuatngu telegram set-webhook`, not here
+            updates = serve_webhook(inbox, stop=self._stop, settings=s)
+        else:
+            updates = poll(inbox, stop=self._stop, concurrency=s.update_concurrency)
+        self.tasks.append(asyncio.create_task(updates, name="updates"))
 
     async def _reach_telegram(self, i18n: I18n) -> bool:
-        """The first Bot API calls (webhook off, command menu); while Telegram cannot be reached,
-        one log line per try and again after 1 s, 2 s, 4 s … at most a minute. False when
-        :meth:`request_stop` came first; a token Telegram refuses stops start-up."""
+        """The first Bot API calls (webhook off when polling, command menu); while Telegram
+        cannot be reached, one log line per try and again after 1 s, 2 s, 4 s … at most a
+        minute. False when :meth:`request_stop` came first; a token Telegram refuses stops
+        start-up."""
         assert self.bot is not None
         wait = 1.0
         while not self._stop.is_set():
             try:
-                await self.bot.delete_webhook(drop_pending_updates=False)
+                if not self.settings.webhook_url:
+                    await self.bot.delete_webhook(drop_pending_updates=False)
                 await register_commands(self.bot, i18n)
                 return True
             except TelegramUnauthorizedError:
@@ -269,8 +272,8 @@ class BotApp:
         self._stop.set()
 
     async def wait(self) -> None:
-        """Until polling ends (if it runs) or :meth:`request_stop` is called."""
-        polling = [task for task in self.tasks if task.get_name() == "polling"]
+        """Until polling or the webhook ends (if it runs) or :meth:`request_stop` is called."""
+        polling = [task for task in self.tasks if task.get_name() == "updates"]
         stopping = asyncio.create_task(self._stop.wait())
         await asyncio.wait({*polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
         stopping.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from ipaddress import ip_address, ip_network
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
 LANG_SON_CODE = 20  # vietnam_provinces.ProvinceCode.P_20
+WEBHOOK_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
 
 
 class SettingsError(Exception):
@@ -102,6 +104,40 @@ class Settings(BaseSettings):
             "moving instead of queueing behind hundreds of ready ones"
         ),
     )
+
+    webhook_url: str | None = Field(
+        default=None,
+        description=(
+            "public https URL Telegram pushes updates to (webhook mode; unset: long polling); "
+            "register it once with `xuatngu telegram set-webhook`"
+        ),
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="secret token Telegram sends with each update (1-256 of A-Z a-z 0-9 _ -)",
+    )
+    webhook_host: str = Field(default="127.0.0.1", description="address the webhook listens on")
+    webhook_port: int = Field(default=8443, ge=0, le=65535, description="its port")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("expected a URL like https://bot.example.vn/telegram")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_RE.fullmatch(value.get_secret_value()):
+            raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    def webhook_refusal(self) -> str | None:
+        """Why webhook mode cannot start (one line saying what to set), or None."""
+        if self.webhook_url and self.webhook_secret is None:
+            return "WEBHOOK_URL is set but WEBHOOK_SECRET is empty: set a secret token"
+        return None
 
     @field_validator("bot_token")
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any
 from emulator.faults import Faults
 from emulator.limits import RateLimits
 from emulator.state import JSON, BotState, ChatState, MsgRecord, StoredFile, UserInfo
+from emulator.webhook import WebhookPusher
 
 PLACEHOLDER = ""
 
@@ -49,6 +50,7 @@ class EmulatorCore:
         self.bots: dict[str, BotState] = {}
         self.users: dict[int, UserInfo] = {}
         self.files: dict[str, StoredFile] = {}
+        self.pushers: dict[int, WebhookPusher] = {}  # by bot id, while a webhook is set
 
     # ---- bots -------------------------------------------------------------------------
 
@@ -81,6 +83,22 @@ class EmulatorCore:
         if self.bots:
             return next(iter(self.bots.values()))
         return self.bot_for_token(PLACEHOLDER)
+
+    async def webhook_changed(self, bot: BotState) -> None:
+        """Stop the old webhook's pusher; start one for the new URL, if any."""
+        old = self.pushers.pop(bot.bot_id, None)
+        if old is not None:
+            await old.stop()
+        if bot.settings["webhook"]["url"]:
+            pusher = WebhookPusher(bot, bot.settings["webhook"])
+            pusher.start()
+            self.pushers[bot.bot_id] = pusher
+
+    async def stop_pushers(self) -> None:
+        """Stop every webhook pusher."""
+        pushers, self.pushers = list(self.pushers.values()), {}
+        for pusher in pushers:
+            await pusher.stop()
 
     # ---- users ------------------------------------------------------------------------
 
@@ -149,6 +167,9 @@ class EmulatorCore:
     def reset(self) -> None:
         """Forget users, chats, updates and logs (update ids keep growing)."""
         self.wake_all(close_chats=True)
+        for pusher in self.pushers.values():
+            pusher.cancel()
+        self.pushers.clear()
         self.bots.clear()
         self.users.clear()
         self.files.clear()

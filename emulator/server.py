@@ -77,6 +77,7 @@ class Emulator:
         """Wake every long poll and shut the server down."""
         self.core.closing = True
         self.core.wake_all()
+        await self.core.stop_pushers()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -139,8 +139,7 @@ async def poll(
     """
     await inbox.recover()
     bot, allowed = inbox.bot, inbox.dp.resolve_used_update_types()
-    slots = asyncio.Semaphore(concurrency)
-    running: set[asyncio.Task[None]] = set()
+    pool = HandlingPool(inbox, concurrency)
     stopping = asyncio.create_task(stop.wait())
     offset: int | None = None  # confirms the stored batch with the next call
     failures = 0
@@ -165,17 +164,38 @@ async def poll(
             if not updates:
                 continue
             for update in await inbox.store(updates):
-                await slots.acquire()
-                task = asyncio.create_task(inbox.handle(update), name=f"update {update.update_id}")
-                running.add(task)
-                task.add_done_callback(running.discard)
-                task.add_done_callback(lambda _: slots.release())
-                task.add_done_callback(_log_failure)
+                await pool.submit(update)
             top = max(u.update_id for u in updates) + 1  # a redelivered old one may come last
             offset = top if offset is None else max(offset, top)
     finally:
         stopping.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await pool.finish()
+
+
+class HandlingPool:
+    """Handles stored updates as tasks, up to ``concurrency`` at once (polling and webhook).
+
+    Updates submitted in order start in order: one person's updates keep it (the dispatcher's
+    event isolation).
+    """
+
+    def __init__(self, inbox: UpdateInbox, concurrency: int) -> None:
+        self.inbox = inbox
+        self._slots = asyncio.Semaphore(concurrency)
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def submit(self, update: Update) -> None:
+        """Start handling a stored update once a slot is free."""
+        await self._slots.acquire()
+        task = asyncio.create_task(self.inbox.handle(update), name=f"update {update.update_id}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda _: self._slots.release())
+        task.add_done_callback(_log_failure)
+
+    async def finish(self) -> None:
+        """Wait for the updates being handled."""
+        await asyncio.gather(*self._running, return_exceptions=True)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

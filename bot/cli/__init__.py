@@ -17,19 +17,25 @@ app.add_typer(content_app, name="content")
 
 
 @app.command()
-def run() -> None:
-    """Start the bot (long polling), the admin backend and (unless BACKGROUND=off) the scheduler."""
-    _serve(worker=False)
+def run(
+    webhook: str | None = typer.Option(
+        None,
+        help="serve Telegram's updates on this webhook URL (default: WEBHOOK_URL, else polling)",
+    ),
+) -> None:
+    """Start the bot (polling or webhook), the admin backend and (unless BACKGROUND=off) the
+    scheduler and the outbox, in one process."""
+    _serve(worker=False, webhook=webhook)
 
 
-def _serve(*, worker: bool) -> None:
+def _serve(*, worker: bool, webhook: str | None = None) -> None:
     """``xuatngu run`` or ``xuatngu worker`` until SIGINT/SIGTERM."""
     from bot.app import run as run_app
     from bot.config import SettingsError
     from bot.content_loading import ContentError
     from bot.logs import configure_logging
 
-    settings = settings_or_exit()
+    settings = settings_or_exit(webhook_url=webhook) if webhook else settings_or_exit()
     configure_logging(settings)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     try:
@@ -83,6 +89,7 @@ def _mount() -> None:
     from bot.cli.catalog import catalog_app
     from bot.cli.export import export_app
     from bot.cli.matching import communes_app, match_person, trades_app
+    from bot.cli.telegram import telegram_app
     from bot.cli.timeline import report_app, scheduler_app
 
     app.add_typer(trades_app, name="trades", help="Trade catalog matcher.")
@@ -97,6 +104,7 @@ def _mount() -> None:
     app.add_typer(cards_app, name="cards", help="Training cards (XLSX import, expiry).")
     app.command("backup")(backup)
     app.command("restore")(restore)
+    app.add_typer(telegram_app, name="telegram", help="The bot's webhook at Telegram.")
 
 
 _mount()

@@ -10,15 +10,15 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings, SettingsError, get_settings
+from bot.config import Settings, SettingsError, get_settings, load_settings
 
 T = TypeVar("T")
 
 
-def settings_or_exit() -> Settings:
-    """Settings, or a one-line error and exit 2."""
+def settings_or_exit(**overrides: object) -> Settings:
+    """Settings (with ``overrides`` of the environment), or a one-line error and exit 2."""
     try:
-        return get_settings()
+        return load_settings(**overrides) if overrides else get_settings()
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

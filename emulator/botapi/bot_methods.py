@@ -11,6 +11,7 @@ from emulator.core import EmulatorCore
 from emulator.state import ApiError, BotState, wait_event
 
 _COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 async def get_me(core: EmulatorCore, bot: BotState, p: Params) -> Any:
@@ -29,14 +30,19 @@ async def close(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 
 async def set_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """Store the webhook URL (never called)."""
-    bot.settings["webhook"] = {"url": p.get_str("url", "")}
+    """Keep the webhook URL and secret token; updates are pushed to it (``emulator/webhook.py``)."""
+    secret = p.get_str("secret_token", "") or ""
+    if secret and not _SECRET_RE.match(secret):
+        raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+    bot.settings["webhook"] = {"url": p.get_str("url", "") or "", "secret_token": secret}
+    await core.webhook_changed(bot)
     return True
 
 
 async def delete_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     """Forget the webhook; optionally drop pending updates."""
     bot.settings["webhook"] = {"url": ""}
+    await core.webhook_changed(bot)
     if p.get_bool("drop_pending_updates"):
         bot.updates.clear()
         bot.redeliver.clear()
@@ -44,12 +50,17 @@ async def delete_webhook(core: EmulatorCore, bot: BotState, p: Params) -> Any:
 
 
 async def get_webhook_info(core: EmulatorCore, bot: BotState, p: Params) -> Any:
-    """WebhookInfo."""
-    return {
-        "url": bot.settings["webhook"]["url"],
+    """WebhookInfo (with the last delivery error, if any)."""
+    hook = bot.settings["webhook"]
+    info = {
+        "url": hook["url"],
         "has_custom_certificate": False,
-        "pending_update_count": len(bot.updates),
+        "pending_update_count": len(bot.updates) + len(bot.redeliver),
     }
+    for key in ("last_error_date", "last_error_message"):
+        if key in hook:
+            info[key] = hook[key]
+    return info
 
 
 def _scope_key(scope: Any) -> str:
@@ -109,6 +120,12 @@ async def get_updates(core: EmulatorCore, bot: BotState, p: Params) -> Any:
     offset = p.get_int("offset")
     limit = min(max(p.get_int("limit", 100) or 100, 1), 100)
     timeout = min(max(p.get_float("timeout", 0.0), 0.0), core.long_poll_max)
+    if bot.settings["webhook"]["url"]:
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
     bot.poll_generation += 1
     generation = bot.poll_generation
     bot.update_pulse.fire()

@@ -21,6 +21,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot import metrics
 from bot.config import Settings
 from handlers.polling import HandlingPool, UpdateInbox
 
@@ -41,11 +42,13 @@ def webhook_app(
             log.warning(
                 "webhook: refused a request from %s: wrong or no secret token", request.remote
             )
+            metrics.webhook_error("secret")
             return web.Response(status=401)
         try:
             update = Update.model_validate(await request.json(), context={"bot": inbox.bot})
         except (ValueError, ValidationError) as exc:  # not JSON, or not an Update
             log.warning("webhook: refused a request that is not an update: %s", exc)
+            metrics.webhook_error("not_an_update")
             return web.Response(status=400)
         for fresh in await inbox.store([update]):  # committed before the 200
             await pool.submit(fresh)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from prometheus_client import REGISTRY
 
 from tests.survey_helpers import run_to_trades, stored_answers
 from tests.webhook_helpers import SECRET, inbox_ids, webhook_bot
@@ -47,14 +48,22 @@ async def test_wrong_or_missing_secret_is_refused_and_nothing_stored(
             },
         }
         caplog.set_level(logging.WARNING, logger="handlers.webhook")
+        before = webhook_errors("secret")
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}):
                 async with http.post(url, json=update, headers=headers) as resp:
                     assert resp.status == 401
         refusals = [r for r in caplog.records if "secret token" in r.getMessage()]
         assert len(refusals) == 2
+        assert webhook_errors("secret") == before + 2  # the metric counts them too
         assert await inbox_ids(rb) == []
         assert await rb.emu.calls(method="sendMessage") == []
+
+
+def webhook_errors(reason: str) -> float:
+    """The process's xuatngu webhook error counter for ``reason`` (prometheus_client's registry)."""
+    value = REGISTRY.get_sample_value("xuatngu_webhook_errors_total", {"reason": reason})
+    return value or 0.0
 
 
 async def test_a_redelivered_update_is_stored_and_answered_once(tmp_path: Path) -> None:

@@ -8,9 +8,12 @@ shows the same figures. Names and labels are listed in ``docs/operations-metrics
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from bot.lag import Backlog
+if TYPE_CHECKING:  # bot.lag reaches the timeline, which sends through bot.sending (a cycle)
+    from bot.lag import Backlog
 
 UPDATES = Counter(
     "xuatngu_updates_handled",

@@ -120,7 +120,8 @@ async def test_a_holder_whose_lock_connection_dies_stops_and_waits_again(
             cut = await conn.scalar(
                 text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
-                    " WHERE locktype = 'advisory' AND granted"
+                    " WHERE locktype = 'advisory' AND granted AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
         assert cut == 1

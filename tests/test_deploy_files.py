@@ -25,8 +25,8 @@ from bot.config import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 XUATNGU_BIN = "/opt/xuatngu/.venv/bin/xuatngu"
-# sub-commands other branches of issue 12 add; deploy/README.md marks them ⏳ until merged
-PENDING = {"worker"}
+# sub-commands not built yet; deploy/README.md marks them ⏳ until they are
+PENDING: set[str] = set()
 APP_SERVICES = ("migrate", "bot", "worker", "admin")
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|KEY", re.IGNORECASE)
 VARIABLE_ONLY = re.compile(r"^\$\{[A-Z_]+(:?[-?][^}]*)?\}$")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from admin.auth import Principal, session_principal, token_principal
 from admin.scope import can
 from admin.security import same
+from storage.models.catalog import Institution
 
 SESSION_COOKIE = "xa_session"
 LANG_COOKIE = "xa_lang"
@@ -37,6 +38,19 @@ def own_institution(user: Principal) -> int:
     if user.institution_id is None:
         raise Refused(status_code=403, detail=NO_INSTITUTION)
     return user.institution_id
+
+
+async def visible_institution(
+    db: AsyncSession, user: Principal, institution_id: int
+) -> Institution:
+    """The institution, if the user may see or act for it: an institution account only its
+    own (404 for any other, as for one that does not exist)."""
+    if user.role == "institution" and user.institution_id != institution_id:
+        raise HTTPException(status_code=404)
+    found = await db.get(Institution, institution_id)
+    if found is None:
+        raise HTTPException(status_code=404)
+    return found
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:

@@ -170,3 +170,13 @@ async def refuse_consent(session: AsyncSession, person: Person) -> None:
 async def mark_blocked(session: AsyncSession, chat_id: int) -> None:
     """The user blocked the bot (a 403 from Telegram)."""
     await repo.mark_blocked(session, chat_id=chat_id, when=utcnow())
+
+
+def unreachable(person: Person | None) -> str | None:
+    """Why an unprompted message must not go to this person now ("erased", "blocked"), or
+    None; every outbox kind checks it on the person as they are when the row is claimed."""
+    if person is None or person.erased_at is not None:
+        return "erased"
+    if person.blocked_at is not None:
+        return "blocked"
+    return None

@@ -221,6 +221,10 @@ async def test_opt_out_stops_alerts_not_broadcasts(rb: RunningBot, emu: Emulator
 
     reply = await user.ask("/alerts")
     assert "đang tắt" in reply.text and reply.button_texts == ["🔔 Bật lại thông báo"]
+    # an odd word after /alerts changes nothing: the state again, with the way to change it
+    reply = await user.ask("/alerts chắc là có")
+    assert "đang tắt" in reply.text and "/alerts on" in reply.text
+    assert reply.button_texts == ["🔔 Bật lại thông báo"]
     reply = await user.click("🔔 Bật lại thông báo")
     assert "Đã bật thông báo" in reply.text
     await add_course(rb.sessionmaker, school, title="Hàn ba")

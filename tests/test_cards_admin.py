@@ -98,6 +98,8 @@ async def test_web_import_checks_first_then_applies(env: AdminEnv) -> None:
     good = cards_workbook([ROW, {**ROW, "number": "B", "holder_name": "Lê Văn Tám"}])
     checked = await _upload(province, good)
     assert checked.status_code == 200 and "2 thẻ mới" in checked.text
+    # the apply form and the upload form both post back to the cards import
+    assert checked.text.count('action="/cards/import"') == 2
     assert await get_card(env.sessionmaker, "B") is None
     applied = await province.post(
         "/cards/import",

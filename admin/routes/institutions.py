@@ -10,11 +10,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, own_institution
+from admin.deps import (
+    MAX_ID,
+    Db,
+    Refused,
+    allowed,
+    allowed_post,
+    client_ip,
+    own_institution,
+    visible_institution,
+)
 from admin.routes.people import figures_changed, local_today
 from admin.scope import can
 from admin.web import lang_of, render
@@ -22,7 +31,6 @@ from bot import records
 from bot.reporting import institution_export, institution_lists
 from bot.reporting.exports import XLSX_MEDIA_TYPE
 from storage.audit import audit
-from storage.models.catalog import Institution
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -36,16 +44,6 @@ REFUSALS = {
     "bad_date": "The date is not a date.",
     "unknown_trade": "The course's trade is not in the trade catalog.",
 }
-
-
-async def _institution(db: Db, user: Principal, institution_id: int) -> Institution:
-    """The institution, if the user may see it: an institution account only its own (404)."""
-    if user.role == "institution" and user.institution_id != institution_id:
-        raise HTTPException(status_code=404)
-    found = await db.get(Institution, institution_id)
-    if found is None:
-        raise HTTPException(status_code=404)
-    return found
 
 
 @router.get("/institution-lists")
@@ -75,7 +73,7 @@ async def list_page(
     user: Annotated[Principal, Depends(allowed(SEE))],
 ) -> Response:
     """The institution's month-18 list and its intakes, with the step forms."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     tz, lang = request.app.state.settings.tz, lang_of(request)
     people = await institution_lists.institution_list(
         db, inst, today=local_today(request), tz=tz, lang=lang
@@ -103,7 +101,7 @@ async def list_export(
     user: Annotated[Principal, Depends(allowed_post(SEE))],
 ) -> Response:
     """The list and the intakes' interest as an XLSX file; the audit log records who."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     tz, lang, today = request.app.state.settings.tz, lang_of(request), local_today(request)
     people = await institution_lists.institution_list(db, inst, today=today, tz=tz, lang=lang)
     intakes = await institution_lists.intakes(db, inst, tz=tz, lang=lang)
@@ -133,7 +131,7 @@ async def set_step(
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     """Move a person one step (contacted, enrolled, finished, dropped); 4xx with the reason."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     today = local_today(request)
     officer = records.Officer(
         actor=user.actor, source=institution_lists.SOURCE, ip=client_ip(request)

@@ -13,7 +13,16 @@ from starlette.datastructures import UploadFile
 
 from admin import redemption_view as view
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, own_institution
+from admin.deps import (
+    MAX_ID,
+    Db,
+    Refused,
+    allowed,
+    allowed_post,
+    client_ip,
+    own_institution,
+    visible_institution,
+)
 from admin.routes.people import figures_changed, local_today
 from admin.web import lang_of, render
 from bot import records
@@ -32,16 +41,6 @@ router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 REDEEM = "cards.redeem"
 Text = Annotated[str, Form(max_length=128)]
-
-
-async def _institution(db: Db, user: Principal, institution_id: int) -> Institution:
-    """The institution, if the user may act for it: an institution account only its own."""
-    if user.role == "institution" and user.institution_id != institution_id:
-        raise HTTPException(status_code=404)
-    found = await db.get(Institution, institution_id)
-    if found is None:
-        raise HTTPException(status_code=404)
-    return found
 
 
 def _refused(request: Request, exc: redeem.RedeemError) -> Refused:
@@ -84,7 +83,7 @@ async def list_page(
     user: Annotated[Principal, Depends(allowed(REDEEM))],
 ) -> Response:
     """The institution's redemptions with the finish and drop-out forms."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     return render(
         request,
         "redemptions.html",
@@ -131,7 +130,7 @@ async def redeem_page(
     user: Annotated[Principal, Depends(allowed(REDEEM))],
 ) -> Response:
     """Look a card up (its number, or the person), see the checks, choose the course, confirm."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     lang, today, tz = lang_of(request), local_today(request), request.app.state.settings.tz
     _ = translator(lang, ADMIN_DOMAIN)
     people = await redeem.people_of(db, inst, today=today, tz=tz, lang=lang)
@@ -190,7 +189,7 @@ async def redeem_card(
     birth_date: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Record the redemption (checks again), enrol the person; 4xx with the reason."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     lang, today, tz = lang_of(request), local_today(request), request.app.state.settings.tz
     card = await db.get(TrainingCard, card_id)
     person = await person_by_id(db, person_id)
@@ -244,7 +243,7 @@ async def end_course(
     days_attended: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
 ) -> Response:
     """Record the course finished or dropped (with the days attended)."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     row = await _own_redemption(db, inst, redemption_id)
     if outcome not in ("finished", "dropped"):
         raise HTTPException(status_code=400)
@@ -279,7 +278,7 @@ async def declaration_file(
     user: Annotated[Principal, Depends(allowed(REDEEM))],
 ) -> Response:
     """The uploaded declaration scan (this institution's only); the audit log records who."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     row = await repo.redemption(db, redemption_id, with_file=True)
     if row is None or row.institution_id != inst.id or row.declaration_file is None:
         raise HTTPException(status_code=404)

@@ -11,7 +11,17 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from admin.auth import Principal
-from admin.deps import MAX_ID, Db, Refused, allowed, allowed_post, client_ip, now, own_institution
+from admin.deps import (
+    MAX_ID,
+    Db,
+    Refused,
+    allowed,
+    allowed_post,
+    client_ip,
+    now,
+    own_institution,
+    visible_institution,
+)
 from admin.routes.people import figures_changed, local_today
 from admin.scope import can
 from admin.web import lang_of, render
@@ -21,7 +31,6 @@ from bot.reporting.exports import XLSX_MEDIA_TYPE
 from bot.reporting.support_paid import money
 from storage.audit import audit
 from storage.models.cards import Settlement
-from storage.models.catalog import Institution
 
 router = APIRouter(include_in_schema=False)
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -52,20 +61,10 @@ def _page(request: Request, name: str, **ctx: Any) -> Response:
     return render(request, name, states=STATES, period_words=PERIOD_WORDS, money=money, **ctx)
 
 
-async def _institution(db: Db, user: Principal, institution_id: int) -> Institution:
-    """The institution, if the user may see it: an institution account only its own (404)."""
-    if user.role == "institution" and user.institution_id != institution_id:
-        raise HTTPException(status_code=404)
-    found = await db.get(Institution, institution_id)
-    if found is None:
-        raise HTTPException(status_code=404)
-    return found
-
-
 async def _draft(
     request: Request, db: Db, user: Principal, institution_id: int, period: str, year: int
 ) -> st.Draft:
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     try:
         key = st.parse_period(period, year)
     except st.SettlementError as exc:
@@ -92,7 +91,7 @@ async def institution_page(
     request: Request, db: Db, institution_id: Id, user: Annotated[Principal, Depends(allowed(SEE))]
 ) -> Response:
     """One institution's periods with their due dates, state and draft totals."""
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     today = local_today(request)
     drafts = [await st.draft(db, inst, r.key, today) for r in await st.periods(db, today, inst)]
     return _page(
@@ -138,7 +137,7 @@ async def submit(
     """The institution sends the period to the Department: amounts frozen (409 with a reason)."""
     if user.role not in SUBMITTERS:
         raise Refused(status_code=403, detail=REFUSALS["not_submitter"])
-    inst = await _institution(db, user, institution_id)
+    inst = await visible_institution(db, user, institution_id)
     try:
         key = st.parse_period(period, year)
         row = await st.submit(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.alerts import render
 from bot.alerts.actions import language_of
 from bot.alerts.scan import WEEKLY_CAP, WINDOW
+from bot.people import unreachable
 from storage import alerts as repo
 from storage import outbox
 from storage.models import Person
@@ -50,6 +51,21 @@ async def _item_open(session: AsyncSession, message: OutboxMessage) -> JobFair |
     return fair if fair is not None and fair.status == "published" else False
 
 
+def _held(
+    item: object | None, alert: bool, said: str | None, alerts_off: bool, sent_this_week: int
+) -> str | None:
+    """Why an alert or fair-reminder row must not go to a reachable person, or None."""
+    if not item:
+        return "item_closed"
+    if not alert:
+        return None if said == "remind" else "not_reminding"
+    if alerts_off:
+        return "alerts_off"
+    if said is not None:
+        return "responded"
+    return "weekly_cap" if sent_this_week >= WEEKLY_CAP else None
+
+
 async def prepare(
     session: AsyncSession,
     message: OutboxMessage,
@@ -72,21 +88,9 @@ async def prepare(
     skipped: list[dict[str, Any]] = []
     for row_id, person_id, text in claimed:
         person = people.get(person_id)
-        reason = None
-        if person is None or person.erased_at is not None:
-            reason = "erased"
-        elif person.blocked_at is not None:
-            reason = "blocked"
-        elif not item:
-            reason = "item_closed"
-        elif not alert:
-            reason = None if said.get(person_id) == "remind" else "not_reminding"
-        elif person_id in off:
-            reason = "alerts_off"
-        elif person_id in said:
-            reason = "responded"
-        elif went_out.get(person_id, 0) >= WEEKLY_CAP:
-            reason = "weekly_cap"
+        reason = unreachable(person) or _held(
+            item, alert, said.get(person_id), person_id in off, went_out.get(person_id, 0)
+        )
         if reason is not None or person is None:
             skipped.append({"id": row_id, "result": reason})
             continue

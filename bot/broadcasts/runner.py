@@ -33,6 +33,7 @@ from bot.broadcasts.message import Upload, language_of, stop_keyboard, text_for
 from bot.cards import service as cards
 from bot.config import Settings
 from bot.delivery import Journal, SendOnce, send_journaled
+from bot.people import unreachable
 from bot.sending import BeforeCall, Sender, SendResult
 from bot.timeline.dates import is_quiet, parse_clock
 from storage import delivery, outbox, segments
@@ -50,11 +51,7 @@ def batch_size(rate: float) -> int:
 
 def _skip_reason(person: Person | None, opted_out: bool) -> str | None:
     """Why a claimed row must not be sent (checked against the person as they are now)."""
-    if person is None or person.erased_at is not None:
-        return "erased"
-    if person.blocked_at is not None:
-        return "blocked"
-    return "opted_out" if opted_out else None
+    return unreachable(person) or ("opted_out" if opted_out else None)
 
 
 def _through(sender: Sender, chat_id: int, call: Callable[[], Awaitable[Any]]) -> SendOnce:

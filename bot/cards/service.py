@@ -28,6 +28,7 @@ from bot.cards.cards import expire_pass
 from bot.cards.render import NearbyCourse
 from bot.cards.rules import current_rules
 from bot.matching.service import ranking_for
+from bot.people import unreachable
 from storage import cards as repo
 from storage import outbox
 from storage.models import Person
@@ -118,12 +119,8 @@ async def prepare(
     skipped: list[dict[str, Any]] = []
     for row_id, person_id, text in claimed:
         person = people.get(person_id)
-        reason = None
-        if person is None or person.erased_at is not None:
-            reason = "erased"
-        elif person.blocked_at is not None:
-            reason = "blocked"
-        elif card is None or card.status != "issued":
+        reason = unreachable(person)
+        if reason is None and (card is None or card.status != "issued"):
             reason = "card_" + (card.status if card else "gone")
         if reason is not None or person is None:
             skipped.append({"id": row_id, "result": reason})

@@ -50,7 +50,9 @@ def ensure_env() -> None:
 
 
 def run(*args: str) -> int:
-    return subprocess.call([str(BIN / "xuatngu"), "run", *args], cwd=ROOT)
+    """Become ``xuatngu run`` (exec, not a child): a SIGTERM to this pid stops the product."""
+    os.chdir(ROOT)
+    os.execv(BIN / "xuatngu", [str(BIN / "xuatngu"), "run", *args])
 
 
 # the whole suite on four pytest-xdist workers, a test file per worker (its fixtures stay

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +56,7 @@ STOP_SECONDS = 5
 TELEGRAM_API = "https://api.telegram.org"
 # while Telegram cannot be reached at start-up, tries are this far apart at most
 TELEGRAM_RETRY_MAX = 60.0
+ISOLATION_LOCK_SECONDS = 20  # how long a killed bot process's lock on a person's updates lasts
 
 
 def create_bot(token: str, api_base: str | None) -> Bot:
@@ -71,13 +72,19 @@ def create_bot(token: str, api_base: str | None) -> Bot:
 def create_fsm(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> tuple[BaseStorage, BaseEventIsolation]:
-    """FSM storage: Redis when several bot processes share state, else the database."""
+    """Conversation state in the database, written in each update's own transaction (a kill
+    -9 never separates an answer from the step it moved to; every bot process on one database
+    shares it); one person's updates one at a time: in this process, or with ``REDIS_URL``
+    across every bot process, through a Redis lock (aiogram's ``RedisEventIsolation``)."""
+    storage = SqlStorage(sessionmaker)
     if settings.redis_url:
-        from aiogram.fsm.storage.redis import RedisStorage
+        from aiogram.fsm.storage.redis import RedisEventIsolation
 
-        storage = RedisStorage.from_url(settings.redis_url)
-        return storage, storage.create_isolation()
-    return SqlStorage(sessionmaker), SimpleEventIsolation()
+        # a lock left by a killed process expires after this many seconds; no update's
+        # handling comes near it (bench/updates.py: the slowest well under a second)
+        lock = {"timeout": ISOLATION_LOCK_SECONDS}
+        return storage, RedisEventIsolation.from_url(settings.redis_url, lock_kwargs=lock)
+    return storage, SimpleEventIsolation()
 
 
 def create_dispatcher(
@@ -172,6 +179,7 @@ class BotApp:
     api_base: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _admin_server: Any = None
+    _isolation: BaseEventIsolation | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -187,7 +195,9 @@ class BotApp:
         await upgrade_async(self.side_engine)
         self.engine = create_engine(s.database_url, writer=True)
         self.sessionmaker = create_sessionmaker(self.engine)
-        self.lock_engine = create_engine(s.database_url, pool_size=4, max_overflow=0)
+        # the jobs' locks, this process's own (handlers/polling.py) and one to take over a
+        # process that is gone
+        self.lock_engine = create_engine(s.database_url, pool_size=5, max_overflow=2)
         if s.demo_mode:
             await self._load_sample_catalog()
         self.api_base = s.telegram_api_base
@@ -202,6 +212,7 @@ class BotApp:
             )
         i18n = get_i18n()
         storage, isolation = create_fsm(s, self.sessionmaker)
+        self._isolation = isolation
         self.bot = create_bot(token, self.api_base)
         self.bot.session.middleware(CommitBeforeSendMiddleware())
         sender = self._make_sender()
@@ -220,13 +231,12 @@ class BotApp:
             await self._start_admin(sender, conversations)
         if self.with_polling and not await self._reach_telegram(i18n):
             return
-        if self.with_scheduler:
-            self._start_scheduler(sender, conversations)
-        if self.with_outbox:
-            self._start_outbox(sender)
+        self._start_background(sender, conversations)
         if not self.with_polling:
             return
-        inbox = UpdateInbox(self.bot, self.dp, self.sessionmaker, s.province_code)
+        inbox = UpdateInbox(
+            self.bot, self.dp, self.sessionmaker, s.province_code, lock_engine=self.lock_engine
+        )
         if s.webhook_url:  # registered once by `xuatngu telegram set-webhook`, not here
             updates = serve_webhook(inbox, stop=self._stop, settings=s)
         else:
@@ -293,19 +303,31 @@ class BotApp:
         runner = run_once_only(self.lock_engine, job, self.bot.id, self._stop, loop)
         self.tasks.append(asyncio.create_task(runner, name=job))
 
-    def _start_scheduler(self, sender: Sender, conversations: Conversations) -> None:
+    def _start_background(self, sender: Sender, conversations: Conversations) -> None:
+        """The background jobs, each once among every process; the two that send (reminders,
+        the outbox) are one job, so one process's sender paces everything sent unprompted."""
         side, s = self._side(), self.settings
-        self._start_once_only("scheduler", lambda stop: run_scheduler(side, sender, s, stop))
-        self._start_once_only(
-            "retention", lambda stop: run_retention(side, s.tz, stop, conversations=conversations)
-        )
-        # training cards: expiry and the reminder before it
-        self._start_once_only("cards", lambda stop: run_cards(side, s.tz, stop))
+        loops: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = []
+        if self.with_scheduler:
+            loops.append(lambda stop: run_scheduler(side, sender, s, stop))
+        if self.with_outbox:
+            # its recovery (every 'sending' row becomes 'unknown') runs once the lock is held
+            loops.append(lambda stop: run_outbox(side, sender, s, stop))
+        if loops:
 
-    def _start_outbox(self, sender: Sender) -> None:
-        # its recovery (every 'sending' row becomes 'unknown') runs only once the lock is held
-        side, s = self._side(), self.settings
-        self._start_once_only("outbox", lambda stop: run_outbox(side, sender, s, stop))
+            async def sending(stop: asyncio.Event) -> None:
+                async with asyncio.TaskGroup() as group:  # one fails: the other stops too
+                    for loop in loops:
+                        group.create_task(loop(stop))
+
+            self._start_once_only("sending", sending)
+        if self.with_scheduler:
+            self._start_once_only(
+                "retention",
+                lambda stop: run_retention(side, s.tz, stop, conversations=conversations),
+            )
+            # training cards: expiry and the reminder before it
+            self._start_once_only("cards", lambda stop: run_cards(side, s.tz, stop))
 
     async def _load_sample_catalog(self) -> None:
         """Demo mode: the sample catalog (fictional, marked [MẪU]) when the catalog is empty."""
@@ -374,6 +396,11 @@ class BotApp:
                 await task
         if self.dp is not None:
             await self.dp.storage.close()
+        if self._isolation is not None:
+            await self._isolation.close()
+            redis = getattr(self._isolation, "redis", None)  # RedisEventIsolation's client
+            if redis is not None:
+                await redis.aclose(close_connection_pool=True)
         if self.bot is not None:
             await self.bot.session.close()
         if self.emulator is not None:

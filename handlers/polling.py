@@ -11,14 +11,24 @@ handled; for ones ``handled`` but not ``replied`` (killed between the commit and
 person's current survey screen is shown again, from what is stored, so no answer is stored twice.
 A replied update keeps only its ids (to recognise a repeat); the scheduler's retention pass
 (``bot/retention.py``) forgets it after a day.
+
+Several bot processes (webhook mode on PostgreSQL): each stored update records its ``owner``, the
+process that stored it, and each process holds a PostgreSQL advisory lock named after itself for
+its whole life (:meth:`UpdateInbox.open`). A process that dies (SIGKILL, machine gone) loses that
+lock with its connection; every :data:`SWEEP` seconds the others look for unfinished updates
+whose owner's lock is free and finish them as above, holding that lock meanwhile so only one of
+them does (:meth:`UpdateInbox.recover`). Two processes never handle one update: the claim is a
+conditional UPDATE of its row (``storage/updates.py``), which waits for the other's transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
@@ -27,15 +37,25 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import Update, User
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import metrics, people
 from handlers.survey_flow import SURVEY_STATES, open_flow
 from handlers.survey_views import Reply, merge_replies
 from storage import updates as repo
 from storage.fsm import current_session
+from storage.locks import AdvisoryLock
 
 log = logging.getLogger(__name__)
+
+SWEEP = 3.0  # seconds between two looks for the updates of processes that are gone
+
+
+def process_lock(engine: AsyncEngine, owner: str | None) -> AdvisoryLock:
+    """The lock a bot process holds while it lives (``owner`` None: updates stored before
+    processes had names)."""
+    return AdvisoryLock(engine, f"xuatngu:process:{owner or '-'}")
 
 
 @dataclass
@@ -46,14 +66,41 @@ class UpdateInbox:
     dp: Dispatcher
     sessionmaker: async_sessionmaker[AsyncSession]
     province_code: int
+    # the locks' engine (bot/app.py: its own connections); the process's own name
+    lock_engine: AsyncEngine | None = None
+    owner: str = field(default_factory=lambda: uuid.uuid4().hex)
     _done: list[int] = field(default_factory=list, init=False)
     _marking: bool = field(default=False, init=False)
+    _alive: AdvisoryLock | None = field(default=None, init=False)
+
+    @property
+    def shared(self) -> bool:
+        """Whether other bot processes may store updates too (PostgreSQL)."""
+        return self.lock_engine is not None and self.lock_engine.dialect.name == "postgresql"
+
+    async def open(self) -> None:
+        """Take this process's own lock (held until :meth:`close`): while it is held, the
+        others leave the updates this process stored alone."""
+        if self.shared:
+            assert self.lock_engine is not None
+            self._alive = process_lock(self.lock_engine, self.owner)
+            if not await self._alive.try_acquire():
+                raise RuntimeError(f"the lock of process {self.owner} is taken")
+
+    async def close(self) -> None:
+        """Give this process's lock back (its unfinished updates are then someone else's)."""
+        if self._alive is not None:
+            with contextlib.suppress(SQLAlchemyError, OSError):
+                await self._alive.release()
+            self._alive = None
 
     async def store(self, updates: Sequence[Update]) -> list[Update]:
         """Commit a batch as ``received`` in one statement; returns the ones not stored before."""
         rows = [(u.update_id, u.model_dump(mode="json", exclude_unset=True)) for u in updates]
         async with self.sessionmaker() as session:
-            fresh = await repo.store_updates(session, bot_id=self.bot.id, updates=rows)
+            fresh = await repo.store_updates(
+                session, bot_id=self.bot.id, updates=rows, owner=self.owner
+            )
             await session.commit()
         return [u for u in updates if u.update_id in fresh]
 
@@ -85,9 +132,75 @@ class UpdateInbox:
             self._marking = False
 
     async def recover(self) -> None:
-        """On start: finish what a crash interrupted, oldest first."""
+        """Finish what processes that are gone left (this one's earlier life included): on
+        start, and every :data:`SWEEP` seconds on PostgreSQL (:meth:`sweep`)."""
         async with self.sessionmaker() as session:
-            rows = await repo.unfinished_updates(session, bot_id=self.bot.id)
+            owners = await repo.unfinished_owners(session, bot_id=self.bot.id)
+        for owner in owners:
+            if owner == self.owner:
+                continue
+            if not self.shared:  # one bot process: every other one is gone
+                await self._finish(owner)
+                continue
+            assert self.lock_engine is not None
+            lock = process_lock(self.lock_engine, owner)
+            try:
+                if await lock.try_acquire():  # free: its process is gone
+                    log.info("updates of process %s, which is gone: finishing them", owner)
+                    await self._finish(owner)
+            finally:
+                await lock.release()
+
+    @contextlib.asynccontextmanager
+    async def serving(self, stop: asyncio.Event) -> AsyncIterator[None]:
+        """While updates are received: this process's lock held, what others left finished
+        first, then swept for every :data:`SWEEP` seconds (PostgreSQL). Leave it only once the
+        updates being handled are done."""
+        await self.open()
+        sweeper: asyncio.Task[None] | None = None
+        try:
+            await self.recover()
+            if self.shared:
+                sweeper = asyncio.create_task(self.sweep(stop), name="inbox sweep")
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await self.close()
+
+    async def sweep(self, stop: asyncio.Event) -> None:
+        """Until ``stop``: every :data:`SWEEP` seconds, :meth:`recover`; and keep this process's
+        own lock (taken again if its connection died)."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), SWEEP)
+            if stop.is_set():
+                return
+            try:
+                await self._keep_alive()
+                await self.recover()
+            except (SQLAlchemyError, OSError):
+                log.exception("looking for the updates of processes that are gone failed")
+
+    async def _keep_alive(self) -> None:
+        """Check this process's own lock; take it again when its connection died."""
+        if self._alive is None:
+            return
+        try:
+            await self._alive.check()
+        except (SQLAlchemyError, OSError):
+            log.error("this process's lock was lost (its connection died); taking it again")
+            await self.close()
+            await self.open()
+
+    async def _finish(self, owner: str | None) -> None:
+        """The unfinished updates ``owner`` stored, oldest first."""
+        async with self.sessionmaker() as session:
+            rows = await repo.unfinished_updates(
+                session, bot_id=self.bot.id, owner=owner, any_owner=False
+            )
         reshown: set[int] = set()
         for update_id, state, payload in rows:
             update = Update.model_validate(payload, context={"bot": self.bot})
@@ -137,7 +250,13 @@ async def poll(
     Up to ``concurrency`` updates are handled at once; one person's updates keep their order
     (the dispatcher's event isolation). On stop, the updates being handled are finished.
     """
-    await inbox.recover()
+    async with inbox.serving(stop):
+        await _poll(inbox, stop=stop, concurrency=concurrency, poll_timeout=poll_timeout)
+
+
+async def _poll(
+    inbox: UpdateInbox, *, stop: asyncio.Event, concurrency: int, poll_timeout: int
+) -> None:
     bot, allowed = inbox.bot, inbox.dp.resolve_used_update_types()
     pool = HandlingPool(inbox, concurrency)
     stopping = asyncio.create_task(stop.wait())

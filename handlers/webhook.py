@@ -6,8 +6,9 @@ constant time); without it, or with a wrong one, it gets 401, one log line, and 
 stored. A good one is committed to the update inbox *before* Telegram gets its 200, then handled
 by the same :class:`HandlingPool` as polling. A redelivered update is already in the inbox and is
 not stored or handled again; one stored but not handled before a crash is handled at start
-(:meth:`UpdateInbox.recover`). The 200 never waits for the update's handling, only for a free
-handling slot when ``UPDATE_CONCURRENCY`` updates are being handled (back-pressure).
+(:meth:`UpdateInbox.recover`), or by another bot process (``handlers/polling.py``). The 200
+never waits for the update's handling, only for a free handling slot when
+``UPDATE_CONCURRENCY`` updates are being handled (back-pressure).
 """
 
 from __future__ import annotations
@@ -60,24 +61,25 @@ def webhook_app(
 
 
 async def serve_webhook(inbox: UpdateInbox, *, stop: asyncio.Event, settings: Settings) -> None:
-    """Handle what a crash left, then serve the webhook until ``stop`` is set."""
+    """Handle what a crash left, then serve the webhook until ``stop`` is set (and, on
+    PostgreSQL, finish what other bot processes that are gone left)."""
     assert settings.webhook_url and settings.webhook_secret, "Settings.webhook_refusal checks"
-    await inbox.recover()
-    pool = HandlingPool(inbox, settings.update_concurrency)
-    path = urlsplit(settings.webhook_url).path or "/"
-    app = webhook_app(inbox, pool, path=path, secret=settings.webhook_secret.get_secret_value())
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
-        log.info(
-            "webhook: Telegram's updates for %s on %s:%s%s",
-            settings.webhook_url,
-            settings.webhook_host,
-            settings.webhook_port,
-            path,
-        )
-        await stop.wait()
-    finally:
-        await runner.cleanup()
-        await pool.finish()
+    async with inbox.serving(stop):
+        pool = HandlingPool(inbox, settings.update_concurrency)
+        path = urlsplit(settings.webhook_url).path or "/"
+        secret = settings.webhook_secret.get_secret_value()
+        runner = web.AppRunner(webhook_app(inbox, pool, path=path, secret=secret), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, settings.webhook_host, settings.webhook_port).start()
+            log.info(
+                "webhook: Telegram's updates for %s on %s:%s%s",
+                settings.webhook_url,
+                settings.webhook_host,
+                settings.webhook_port,
+                path,
+            )
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await pool.finish()

@@ -4,6 +4,9 @@ An update's life: :func:`store_updates` (state ``received``) → :func:`claim_up
 update's own transaction (``handled``) → :func:`mark_replied` once its handler finished
 (``replied``; the payload, with what the person typed, is emptied: only the ids are kept to
 recognise a repeat) → :func:`prune_updates` a day later.
+
+Each update records its ``owner``, the process that stored it; :func:`unfinished_owners` and
+:func:`unfinished_updates` let a process finish what a process that is gone left.
 """
 
 from __future__ import annotations
@@ -40,11 +43,7 @@ _MARK_REPLIED = (
     )
     .values(state=REPLIED, payload={})
 )
-_UNFINISHED = (
-    select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload)
-    .where(_INBOX.c.bot_id == bindparam("b_id"), _INBOX.c.state != REPLIED)
-    .order_by(_INBOX.c.update_id)
-)
+_OPEN = (RECEIVED, HANDLED)
 
 
 @cache
@@ -58,9 +57,14 @@ def _store_statement(dialect_name: str) -> Any:
 
 
 async def store_updates(
-    session: AsyncSession, *, bot_id: int, updates: Sequence[tuple[int, dict[str, Any]]]
+    session: AsyncSession,
+    *,
+    bot_id: int,
+    updates: Sequence[tuple[int, dict[str, Any]]],
+    owner: str | None = None,
 ) -> set[int]:
-    """Store ``(update_id, payload)`` pairs as ``received``, in one statement.
+    """Store ``(update_id, payload)`` pairs as ``received`` by process ``owner``, in one
+    statement.
 
     Returns the ids stored now; an id already in the inbox (a repeated update) is left as it is.
     """
@@ -68,7 +72,14 @@ async def store_updates(
         return set()
     now = utcnow()
     rows = [
-        {"bot_id": bot_id, "update_id": uid, "payload": data, "state": RECEIVED, "received_at": now}
+        {
+            "bot_id": bot_id,
+            "update_id": uid,
+            "payload": data,
+            "state": RECEIVED,
+            "received_at": now,
+            "owner": owner,
+        }
         for uid, data in updates
     ]
     # one INSERT … VALUES (…), (…) RETURNING: SQLAlchemy's "insertmanyvalues" batching
@@ -91,11 +102,27 @@ async def mark_replied(session: AsyncSession, *, bot_id: int, update_ids: Sequen
     await session.execute(_MARK_REPLIED, {"b_id": bot_id, "u_ids": list(update_ids)})
 
 
+async def unfinished_owners(session: AsyncSession, *, bot_id: int) -> list[str | None]:
+    """The processes that stored updates not ``replied`` yet (None: stored before 0013)."""
+    rows = await session.scalars(
+        select(_INBOX.c.owner)
+        .where(_INBOX.c.bot_id == bot_id, _INBOX.c.state.in_(_OPEN))
+        .distinct()
+    )
+    return list(rows)
+
+
 async def unfinished_updates(
-    session: AsyncSession, *, bot_id: int
+    session: AsyncSession, *, bot_id: int, owner: str | None = None, any_owner: bool = True
 ) -> list[tuple[int, str, dict[str, Any]]]:
-    """``(update_id, state, payload)`` of the updates not ``replied`` yet, oldest first."""
-    rows = await session.execute(_UNFINISHED, {"b_id": bot_id})
+    """``(update_id, state, payload)`` of the updates not ``replied`` yet, oldest first: every
+    one, or with ``any_owner=False`` those ``owner`` stored."""
+    query = select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload).where(
+        _INBOX.c.bot_id == bot_id, _INBOX.c.state.in_(_OPEN)
+    )
+    if not any_owner:
+        query = query.where(_INBOX.c.owner.is_(None) if owner is None else _INBOX.c.owner == owner)
+    rows = await session.execute(query.order_by(_INBOX.c.update_id))
     return [(r.update_id, r.state, r.payload) for r in rows]
 
 

@@ -11,6 +11,7 @@ from alembic import command
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from emulator import EmulatorTimeout
 from storage import people as repo
 from storage import updates
 from storage.db import create_engine, create_sessionmaker
@@ -128,31 +129,43 @@ async def test_inbox_stores_once_and_claims_once(repo_engine: AsyncEngine) -> No
 
 
 @pytest.mark.redis
-async def test_redis_fsm_state_survives_a_restart(sqlite_url: str, emulator: str) -> None:
-    """With REDIS_URL the conversation state lives in Redis (several bot processes share it)."""
+async def test_redis_orders_a_persons_updates_and_state_stays_in_the_database(
+    sqlite_url: str, emulator: str
+) -> None:
+    """With REDIS_URL a person's updates wait for the Redis lock that another bot process takes
+    while it handles one of theirs; the conversation state stays in the database (written with
+    the answer) and survives a restart."""
     require_service("Redis", "127.0.0.1", 6379)
+    from aiogram.fsm.storage.redis import RedisEventIsolation
     from redis.asyncio import Redis
 
     db_index = 5
     url = REDIS_URL.rsplit("/", 1)[0] + f"/{db_index}"
     rb = await start_bot(sqlite_url, emulator, redis_url=url)
     user_id = 3000 + uuid.uuid4().int % 1000
+    other = RedisEventIsolation.from_url(url)  # another bot process's view of the locks
     try:
+        assert rb.bot is not None
         user = rb.emu.user(user_id, first_name="R", language_code="vi")
         await user.ask("/survey")
         await user.click("Đồng ý tất cả")
-        redis = Redis.from_url(url)
-        try:
-            keys = [k.decode() for k in await redis.keys(f"fsm:*{user_id}*")]
-            assert any(k.endswith(":state") for k in keys), keys
-        finally:
-            await redis.aclose()
-        await rb.restart()
-        reply = await user.ask("Hoàng Văn Rồng")
+        async with rb.sessionmaker() as session:
+            states = list(await session.scalars(select(FsmRecord.state)))
+        assert any(state and "answering" in state for state in states), states
+        key = StorageKey(bot_id=rb.bot.id, chat_id=user_id, user_id=user_id)
+        async with other.lock(key):  # another process handles one of this person's updates
+            await user.send("Hoàng Văn Rồng")
+            with pytest.raises(EmulatorTimeout):
+                await user.wait_messages(1, timeout=1.5)
+        reply = await user.expect_reply()
         assert "Câu 2/14" in reply.text
+        await rb.restart()
+        reply = await user.ask("0912 345 678")
+        assert "Câu 3/14" in reply.text
     finally:
         await rb.stop()
         await rb.emu.close()
+        await other.redis.aclose(close_connection_pool=True)
         redis = Redis.from_url(url)
         await redis.flushdb()
         await redis.aclose()

@@ -79,12 +79,12 @@ async def test_holder_killed_mid_send_the_other_worker_takes_over(
         env = {"SEND_RATE": str(RATE), **{k.upper(): v for k, v in daytime().items()}}
         async with workers(2, pg_url, emu.base_url, tmp_path, **env) as both:
             await until(
-                lambda: any(w.holds("outbox") for w in both), 30, "no worker took the outbox"
+                lambda: any(w.holds("sending") for w in both), 30, "no worker took the sending job"
             )
-            holder: Worker = next(w for w in both if w.holds("outbox"))
+            holder: Worker = next(w for w in both if w.holds("sending"))
             other: Worker = next(w for w in both if w is not holder)
-            assert not other.holds("outbox")
-            await until(lambda: "outbox: another process runs it" in other.log(), 10, "no wait")
+            assert not other.holds("sending")
+            await until(lambda: "sending: another process runs it" in other.log(), 10, "no wait")
             mid = await queue(sessions, TEXT)
             kill_at = rng.randrange(100, 600)
             await until(
@@ -96,9 +96,9 @@ async def test_holder_killed_mid_send_the_other_worker_takes_over(
             # the waiting worker ran no recovery: nothing was made 'unknown' before the kill
             assert before["unknown"] == 0, f"seed {seed}: {before}"
             assert 0 < at_kill["sent"] < RECIPIENTS, f"seed {seed}: {at_kill}"
-            await until(lambda: other.holds("outbox"), 30, f"seed {seed}: no takeover")
+            await until(lambda: other.holds("sending"), 30, f"seed {seed}: no takeover")
             await wait_status(sessions, mid, "done", seconds=60)
-            for job in ("scheduler", "retention", "cards"):  # the killed one's jobs too
+            for job in ("retention", "cards"):  # the killed one's jobs too
                 await until(lambda job=job: other.holds(job), 30, f"{job} not taken over")
         status, got = await statuses(sessions, mid), received(emu)
         assert len(status) == RECIPIENTS

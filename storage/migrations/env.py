@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 import storage.models  # noqa: F401  (registers every table)
 from storage.db import create_engine
+from storage.locks import lock_key
 from storage.models.base import Base
 
 config = context.config
@@ -24,6 +26,12 @@ def _url() -> str:
 
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
+    if connection.dialect.name == "postgresql":
+        # several processes starting together: one migrates, the others wait here and then
+        # find nothing to do (the lock ends with the migrations' transaction)
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key("xuatngu:migrations")}
+        )
     if sqlite:
         # A table rebuild (batch mode) drops the old table: with foreign keys on, SQLite would
         # first delete its rows and cascade to every table referring to it. Off for the run

@@ -159,16 +159,21 @@ class InboxUpdate(Base):
     """A Telegram update, stored before Telegram is told it arrived (the update inbox).
 
     ``state``: ``received`` (stored, not handled yet), ``handled`` (its handling committed, the
-    reply may not have gone out), ``replied`` (the handler finished). See ``handlers/polling.py``.
+    reply may not have gone out), ``replied`` (the handler finished). ``owner``: the process that
+    stored it, which finishes it unless that process is gone. See ``handlers/polling.py``.
     """
 
     __tablename__ = "update_inbox"
+    __table_args__ = (Index("ix_update_inbox_unfinished", "bot_id", "state", "owner"),)
 
     bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
     state: Mapped[str] = mapped_column(String(8), default="received")
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    # the process that stored it (its id, alive while it holds its lock: handlers/polling.py);
+    # None for updates stored before migration 0013
+    owner: Mapped[str | None] = mapped_column(String(32))
 
 
 class FsmRecord(Base):

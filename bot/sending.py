@@ -1,7 +1,9 @@
 """The one sender every unprompted message goes through (reminders and the outbox).
 
 It keeps Telegram's limits for the whole process: a global token bucket (``SEND_RATE``, 25
-messages/s by default), a bucket per chat (1 message/s) and a few calls in flight at most.
+messages/s by default, up to one second's worth at once after a pause; empty when the sender
+starts), a bucket per chat (1 message/s) and a few calls in flight at most. Everything sent
+unprompted goes through the one sender of the process that holds the sending job.
 Replies to people talking to the bot do not go through it, so a broadcast never delays them.
 A 429 answer pauses *every* send for ``retry_after`` seconds; a 403 (the person blocked the bot)
 is reported through ``on_blocked``.
@@ -107,10 +109,10 @@ class TokenBucket:
 
     __slots__ = ("capacity", "clock", "rate", "stamp", "tokens")
 
-    def __init__(self, rate: float, capacity: float, clock: Clock) -> None:
+    def __init__(self, rate: float, capacity: float, clock: Clock, *, full: bool = True) -> None:
         self.rate = rate
         self.capacity = capacity
-        self.tokens = capacity
+        self.tokens = capacity if full else 0.0
         self.clock = clock
         self.stamp = clock()
 
@@ -149,7 +151,9 @@ class Sender:
         self.parse_mode = parse_mode
         self._clock = clock
         self._sleep = sleep
-        self._global = TokenBucket(global_rate, max(1.0, global_rate), clock)
+        # empty at first: a sender taking over from one that just died (bot/singleton.py) adds
+        # no burst to what the dead one sent (tests/test_production_layout.py)
+        self._global = TokenBucket(global_rate, max(1.0, global_rate), clock, full=False)
         self._per_chat_rate = per_chat_rate
         self._per_chat_burst = per_chat_burst
         self._chats: dict[int, TokenBucket] = {}

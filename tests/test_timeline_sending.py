@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
 from aiogram.methods import SendMessage
 
@@ -55,15 +56,22 @@ def make(time: VirtualTime, bot: StubBot, **kw: Any) -> Sender:
 
 
 async def test_global_bucket_caps_throughput_at_25_per_second() -> None:
-    """100 messages to 100 chats take about (100 - 25) / 25 = 3 virtual seconds."""
+    """A new sender starts with an empty bucket: 100 messages to 100 chats take 100 / 25 = 4
+    virtual seconds; after a pause the bucket lets one second's worth go at once."""
     t = VirtualTime()
     bot = StubBot(t)
     sender = make(t, bot)
     results = await asyncio.gather(*(sender.send_text(i, "hi") for i in range(100)))
     assert all(r.ok for r in results)
-    assert 2.9 <= t.now <= 3.2
+    assert 3.9 <= t.now <= 4.1
     in_first_second = [c for c in bot.calls if c[0] < 1.0]
-    assert len(in_first_second) <= 25 + 25  # burst + one second of refill
+    assert len(in_first_second) <= 25  # no burst at start
+    await t.sleep(10)  # idle: the bucket fills up to one second's worth
+    paused = t.now
+    results = await asyncio.gather(*(sender.send_text(1000 + i, "hi") for i in range(50)))
+    assert all(r.ok for r in results)
+    assert len([c for c in bot.calls if paused <= c[0] < paused + 0.01]) == 25  # the burst
+    assert 0.9 <= t.now - paused <= 1.1  # then 25 more in one second
 
 
 async def test_per_chat_bucket_spaces_messages_to_one_chat() -> None:
@@ -85,7 +93,7 @@ async def test_429_pauses_every_sender_and_retries() -> None:
     first = await sender.send_text(1, "a")
     other = await sender.send_text(2, "b")
     assert first.ok and other.ok and sender.pauses == 1
-    assert bot.calls[0][0] == 0.0
+    assert bot.calls[0][0] == pytest.approx(0.04)  # one token: 1/25 s after the start
     assert all(at >= 5.0 for at, _ in bot.calls[1:])
     assert [chat for _, chat in bot.calls] == [1, 1, 2]
 

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 DROPPED_KEY = "reminder_dropped"
 SEND_BATCH = 50  # rows claimed at once, right before sending them: at most this many in flight
+CLAIM_TIMEOUT = timedelta(minutes=10)  # a claim older than this is abandoned (one-shot ticks)
 DRY_RUN_LIMIT = 500  # rows a dry run lists
 
 
@@ -315,7 +316,7 @@ async def tick(
     batch_size: int = SEND_BATCH,
     settings: Settings | None = None,
     schedule: Schedule | None = None,
-    claim_timeout: timedelta = timedelta(minutes=10),
+    claim_timeout: timedelta = CLAIM_TIMEOUT,
 ) -> TickResult:
     """One scheduler pass as if at ``now``: keep rows current, recover stale claims, drop
     overdue rows, then send what is due, ``batch_size`` rows claimed at a time."""
@@ -354,12 +355,25 @@ async def run_scheduler(
     *,
     interval: float = 30.0,
 ) -> None:
-    """Tick every ``interval`` seconds until ``stop_event`` is set (started by ``xuatngu run``)."""
+    """Tick every ``interval`` seconds until ``stop_event`` is set (started by ``xuatngu run``).
+
+    It runs only in the process holding the sending job's lock (``bot/singleton.py``), so the
+    first tick takes every claim back at once: whoever held them is gone. (A one-shot
+    ``xuatngu scheduler tick`` running meanwhile loses its claims and sends nothing more: a
+    claim's token fences it, ``storage/delivery.py``.)"""
     log.info("scheduler started (every %ss)", interval)
+    claim_timeout = timedelta(0)
     while not stop_event.is_set():
         try:
             with metrics.TICK_SECONDS.time():
-                result = await tick(session_factory, sender, utcnow(), settings=settings)
+                result = await tick(
+                    session_factory,
+                    sender,
+                    utcnow(),
+                    settings=settings,
+                    claim_timeout=claim_timeout,
+                )
+            claim_timeout = CLAIM_TIMEOUT
             if (
                 result.sent
                 or result.dropped

@@ -69,6 +69,13 @@ def test_compose_has_every_part() -> None:
     svc = services()
     assert set(svc) >= {*APP_SERVICES, "caddy", "postgres", "redis"}
     assert svc["bot"]["deploy"]["replicas"] == 2
+    # several bot processes: webhook mode behind Caddy, the background side in the worker
+    # (the same layout tests/test_production_layout.py runs without containers)
+    bot_env = svc["bot"]["environment"]
+    assert bot_env["BACKGROUND"] == "off" and bot_env["WEBHOOK_PORT"] == "8443"
+    assert bot_env["REDIS_URL"] and bot_env["DATABASE_URL"].startswith("postgresql+asyncpg://")
+    caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
+    assert re.search(r"dynamic a bot 8443\s+lb_policy round_robin\s+lb_try_duration", caddy)
     assert svc["migrate"]["restart"] == "no"
     assert svc["caddy"]["volumes"][0].startswith("./Caddyfile:")
     assert (DEPLOY / "Caddyfile").is_file()
@@ -88,7 +95,10 @@ def test_start_order() -> None:
             "redis": "service_healthy",
         }, name
     assert svc["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
-    assert svc["caddy"]["depends_on"] == {"admin": {"condition": "service_healthy"}}
+    assert svc["caddy"]["depends_on"] == {
+        "admin": {"condition": "service_healthy"},
+        "bot": {"condition": "service_healthy"},
+    }
 
 
 def test_health_checks() -> None:

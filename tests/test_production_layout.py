@@ -66,7 +66,7 @@ SOLDIERS = 500
 RECIPIENTS = 2000
 FIRST_SOLDIER = 300_000
 FIRST_RECIPIENT = 400_000
-RATE = 100  # SEND_RATE: 4,000 unprompted messages take about 40 s
+RATE = 200  # SEND_RATE: 4,000 unprompted messages take about 20 s
 WINDOWS = (1.0, 2.0, 5.0, 10.0)
 JITTER = 0.1  # seconds: calls in flight arrive a little bunched
 REPLY_TIMEOUT = 90.0
@@ -168,7 +168,7 @@ async def act(
 
 
 async def soldier(user: EmulatedUser, i: int, log: list[int], done: Counter[str]) -> None:
-    await asyncio.sleep(i * 0.02)  # they come over ten seconds
+    await asyncio.sleep(i * 0.01)  # they come over five seconds
     for how, what, shows in script(i):
         action = user.send if how == "send" else user.press
         await act(user, partial(action, what), shows, log)

@@ -209,22 +209,13 @@ def pytest_configure(config: pytest.Config) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
 
 
-# The slowest files first: pytest-xdist (--dist loadfile) hands files to its workers in
+# The longest file first: pytest-xdist (--dist loadfile) hands files to its workers in
 # collection order, so a long file collected late runs alone at the end while the other workers
-# are idle. Measured with --durations (2026-12-07, 2 cores): the production layout 184 s, the
-# crash tests 45–140 s, the live admin 97–127 s; with the production layout collected in its
-# alphabetical place the suite took 12 min 35 s, its last 3 minutes on that file alone.
-SLOW_FIRST = (
-    "test_production_layout.py",
-    "test_crash_updates.py",
-    "test_admin_sqlite_live.py",
-    "test_broadcast_crash.py",
-    "test_timeline_crash.py",
-    "test_alerts_crash.py",
-    "test_telegram_cli.py",
-    "test_workers_kill.py",
-    "test_webhook_crash.py",
-)
+# are idle. Measured with --durations (2026-12-07, 2 cores): the production layout takes 75 s
+# alone and 180–190 s in the suite, where in its alphabetical place it was the last 3 minutes of
+# a 12 min 21 s run. (All nine slow files first measured no better: 13 min 31 s; they then
+# slow each other down.)
+SLOW_FIRST = ("test_production_layout.py",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -34,6 +34,11 @@ OFFICERS = 12  # officers opening every page at the same time (more than a pool 
 USERS = 3  # soldiers answering the survey meanwhile
 _CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
+# a connection idle for uvicorn's keep-alive timeout (5 s) is closed by the server; a client
+# reusing it just then gets "Server disconnected" (seen on a loaded machine): let the client
+# drop idle connections first, as browsers do
+KEEP_ALIVE = httpx.Limits(keepalive_expiry=2.0)
+
 
 class Proc:
     """A started ``xuatngu`` process and its log file."""
@@ -216,11 +221,16 @@ async def test_every_page_while_the_bot_writes_then_one_sigterm_stops_it(
         emu = await stack.enter_async_context(EmulatorClient(emulator))
         api = await stack.enter_async_context(
             httpx.AsyncClient(
-                base_url=base, timeout=PAGE_SECONDS, headers={"Authorization": f"Bearer {token}"}
+                base_url=base,
+                timeout=PAGE_SECONDS,
+                headers={"Authorization": f"Bearer {token}"},
+                limits=KEEP_ALIVE,
             )
         )
         officers = [
-            await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=PAGE_SECONDS))
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, timeout=PAGE_SECONDS, limits=KEEP_ALIVE)
+            )
             for _ in range(OFFICERS)
         ]
         soldiers = [asyncio.create_task(soldier(emu, 5000 + i)) for i in range(USERS)]

@@ -179,7 +179,6 @@ class BotApp:
     api_base: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     _admin_server: Any = None
-    _isolation: BaseEventIsolation | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
@@ -212,7 +211,6 @@ class BotApp:
             )
         i18n = get_i18n()
         storage, isolation = create_fsm(s, self.sessionmaker)
-        self._isolation = isolation
         self.bot = create_bot(token, self.api_base)
         self.bot.session.middleware(CommitBeforeSendMiddleware())
         sender = self._make_sender()
@@ -395,12 +393,13 @@ class BotApp:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self.dp is not None:
-            await self.dp.storage.close()
-        if self._isolation is not None:
-            await self._isolation.close()
-            redis = getattr(self._isolation, "redis", None)  # RedisEventIsolation's client
-            if redis is not None:
-                await redis.aclose(close_connection_pool=True)
+            await self.dp.fsm.close()  # the storage and the event isolation
+            isolation = self.dp.fsm.events_isolation
+            if self.settings.redis_url:  # RedisEventIsolation.close() leaves its client open
+                from aiogram.fsm.storage.redis import RedisEventIsolation
+
+                assert isinstance(isolation, RedisEventIsolation)
+                await isolation.redis.aclose(close_connection_pool=True)
         if self.bot is not None:
             await self.bot.session.close()
         if self.emulator is not None:

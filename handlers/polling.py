@@ -198,9 +198,7 @@ class UpdateInbox:
     async def _finish(self, owner: str | None) -> None:
         """The unfinished updates ``owner`` stored, oldest first."""
         async with self.sessionmaker() as session:
-            rows = await repo.unfinished_updates(
-                session, bot_id=self.bot.id, owner=owner, any_owner=False
-            )
+            rows = await repo.unfinished_updates(session, bot_id=self.bot.id, owner=owner)
         reshown: set[int] = set()
         for update_id, state, payload in rows:
             update = Update.model_validate(payload, context={"bot": self.bot})

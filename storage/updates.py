@@ -113,16 +113,16 @@ async def unfinished_owners(session: AsyncSession, *, bot_id: int) -> list[str |
 
 
 async def unfinished_updates(
-    session: AsyncSession, *, bot_id: int, owner: str | None = None, any_owner: bool = True
+    session: AsyncSession, *, bot_id: int, owner: str | None
 ) -> list[tuple[int, str, dict[str, Any]]]:
-    """``(update_id, state, payload)`` of the updates not ``replied`` yet, oldest first: every
-    one, or with ``any_owner=False`` those ``owner`` stored."""
-    query = select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload).where(
-        _INBOX.c.bot_id == bot_id, _INBOX.c.state.in_(_OPEN)
+    """``(update_id, state, payload)`` of the updates process ``owner`` stored (None: before
+    migration 0013) and that are not ``replied`` yet, oldest first."""
+    mine = _INBOX.c.owner.is_(None) if owner is None else _INBOX.c.owner == owner
+    rows = await session.execute(
+        select(_INBOX.c.update_id, _INBOX.c.state, _INBOX.c.payload)
+        .where(_INBOX.c.bot_id == bot_id, _INBOX.c.state.in_(_OPEN), mine)
+        .order_by(_INBOX.c.update_id)
     )
-    if not any_owner:
-        query = query.where(_INBOX.c.owner.is_(None) if owner is None else _INBOX.c.owner == owner)
-    rows = await session.execute(query.order_by(_INBOX.c.update_id))
     return [(r.update_id, r.state, r.payload) for r in rows]
 
 

@@ -117,7 +117,7 @@ async def test_inbox_stores_once_and_claims_once(repo_engine: AsyncEngine) -> No
         await updates.mark_replied(session, bot_id=7, update_ids=[101])
         await session.commit()
     async with sessionmaker() as session:
-        unfinished = await updates.unfinished_updates(session, bot_id=7)
+        unfinished = await updates.unfinished_updates(session, bot_id=7, owner=None)
         assert unfinished == [(100, "handled", payload), (102, "received", {})]
         # a replied update keeps its ids, not what was said in it
         replied = await session.scalar(
